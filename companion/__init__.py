@@ -1,0 +1,104 @@
+"""companion: k-means, Gaussian mixtures and the bridge between them.
+
+The package behind the book *k-means is a special case of Gaussian
+mixtures*.  Everything is a function on numpy arrays; fits return frozen
+result objects with a ``history`` whose arrays have the iteration on axis 0
+(entry 0 is the initialisation).
+
+The book's symbols and their names here:
+
+===========================  ======================  ========================
+book                         name                    shape
+===========================  ======================  ========================
+:math:`x_n`, :math:`X`       ``X``                   (N, D)
+:math:`K`                    ``n_clusters``,         int
+                             ``n_components``
+:math:`\\mu_k`                ``centers``, ``means``  (K, D)
+:math:`z_n`                  ``labels``              (N,)
+:math:`J`                    ``objective``           float
+:math:`\\pi_k`                ``weights``             (K,)
+:math:`\\Sigma_k`             ``covariances``         see :mod:`.mixture`
+:math:`r_{nk}`               ``responsibilities``    (N, K)
+:math:`\\log p(X\\mid\\theta)`  ``log_likelihood``      float
+:math:`\\sigma`               ``sigma``               float
+:math:`\\epsilon`             ``reg_covar``           float
+===========================  ======================  ========================
+
+Modules: :mod:`.kmeans` (Lloyd), :mod:`.mixture` (EM), :mod:`.bridge` (the
+isotropic, equal-weight model and soft k-means), :mod:`.numerics`
+(distances, log-sum-exp, Gaussian log-densities), :mod:`.datasets`
+(generators) and :mod:`.plotting` (figures; needs matplotlib).
+"""
+
+from ._validation import ConvergenceWarning, DegenerateWarning
+from .bridge import (
+    SoftKMeansHistory,
+    SoftKMeansResult,
+    classification_log_likelihood,
+    isotropic_log_likelihood,
+    soft_kmeans,
+    soft_responsibilities,
+)
+from .datasets import circle_centers, make_anisotropic_blobs, make_blobs
+from .kmeans import (
+    KMeansHistory,
+    KMeansResult,
+    assign,
+    kmeans,
+    kmeans_objective,
+    kmeans_plusplus,
+    update_centers,
+)
+from .mixture import (
+    COVARIANCE_TYPES,
+    GMMHistory,
+    GMMParams,
+    GMMResult,
+    aic,
+    bic,
+    e_step,
+    expected_complete_log_likelihood,
+    gmm,
+    log_likelihood,
+    m_step,
+    n_parameters,
+)
+from .numerics import log_gaussian_density, logsumexp, squared_distances
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "ConvergenceWarning",
+    "DegenerateWarning",
+    "GMMHistory",
+    "GMMParams",
+    "GMMResult",
+    "KMeansHistory",
+    "KMeansResult",
+    "SoftKMeansHistory",
+    "SoftKMeansResult",
+    "aic",
+    "assign",
+    "bic",
+    "circle_centers",
+    "classification_log_likelihood",
+    "e_step",
+    "expected_complete_log_likelihood",
+    "gmm",
+    "isotropic_log_likelihood",
+    "kmeans",
+    "kmeans_objective",
+    "kmeans_plusplus",
+    "log_gaussian_density",
+    "log_likelihood",
+    "logsumexp",
+    "m_step",
+    "make_anisotropic_blobs",
+    "make_blobs",
+    "n_parameters",
+    "soft_kmeans",
+    "soft_responsibilities",
+    "squared_distances",
+    "update_centers",
+]

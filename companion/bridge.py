@@ -1,0 +1,342 @@
+"""The isotropic bridge between Gaussian mixtures and k-means.
+
+This module fits exactly the model the blog post has in mind: ``K``
+components with equal weights :math:`1/K` and one fixed covariance
+:math:`\\sigma^2 I`; only the means are learned.  Its EM ("soft k-means") has
+responsibilities that are a softmax of scaled squared distances
+(the book's ``{eq}`eq-soft-responsibilities```),
+
+.. math::
+
+    r_{nk} = \\frac{\\exp\\bigl(-\\lVert x_n-\\mu_k\\rVert^2 / 2\\sigma^2\\bigr)}
+                  {\\sum_j \\exp\\bigl(-\\lVert x_n-\\mu_j\\rVert^2 / 2\\sigma^2\\bigr)},
+
+and as :math:`\\sigma \\to 0` they become the one-hot nearest-centre
+assignments of k-means, so the EM iterates become Lloyd's iterates.
+
+:func:`classification_log_likelihood` is the exact (no limit) link: for this
+model, :math:`-2\\sigma^2` times the classification log-likelihood is
+:math:`J` plus a constant :cite:`celeux1992cem`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import (
+    ConvergenceWarning,
+    check_data,
+    check_int,
+    check_labels,
+    check_n_clusters,
+    check_real,
+    check_seed,
+)
+from .kmeans import _check_centers_like, _initial_centers
+from .numerics import _squared_distances
+
+__all__ = [
+    "SoftKMeansHistory",
+    "SoftKMeansResult",
+    "soft_responsibilities",
+    "soft_kmeans",
+    "isotropic_log_likelihood",
+    "classification_log_likelihood",
+]
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def _scaled_log_terms(X, means, sigma):
+    """a_nk = -||x_n - mu_k||^2 / (2 sigma^2), shifted so that each row's max is 0.
+
+    Returns the shifted matrix and the per-row shift -min_k ||x_n - mu_k||^2 / (2 sigma^2).
+    The shift is applied to the *distances* before dividing by sigma^2, so the
+    nearest centre always gets exactly 0 and no 0/0 or inf - inf can occur for
+    any sigma in (0, inf).
+    """
+    D2 = _squared_distances(X, means)
+    d2_min = D2.min(axis=1)
+    with np.errstate(over="ignore", under="ignore"):
+        # divide by sigma twice instead of by sigma^2, which under/overflows first
+        a = -((D2 - d2_min[:, None]) / sigma) / (2.0 * sigma)
+        shift = -(d2_min / sigma) / (2.0 * sigma)
+    return a, shift
+
+
+def _soft_e_step(X, means, sigma):
+    """Responsibilities and the mixture log-likelihood for weights 1/K, covariance sigma^2 I."""
+    n, d = X.shape
+    k = means.shape[0]
+    a, shift = _scaled_log_terms(X, means, sigma)
+    e = np.exp(a)  # the nearest centre contributes exp(0) = 1, so the sum is >= 1
+    s = e.sum(axis=1)
+    R = e / s[:, None]
+    # log p(x_n) = -log K - (D/2) log(2 pi sigma^2) + shift_n + log sum_k exp(a_nk)
+    ll = float(
+        np.sum(shift + np.log(s)) - n * np.log(k) - 0.5 * n * d * (_LOG_2PI + 2.0 * np.log(sigma))
+    )
+    return R, ll
+
+
+def soft_responsibilities(X, means, sigma):
+    """Responsibilities of the equal-weight, :math:`\\sigma^2 I` mixture.
+
+    .. math::
+
+        r_{nk} = \\operatorname{softmax}_k\\Bigl(-\\frac{\\lVert x_n-\\mu_k\\rVert^2}{2\\sigma^2}\\Bigr)
+
+    Computed stably for any :math:`\\sigma\\in(0,\\infty)`: the smallest
+    distance of each row is subtracted before scaling, so at tiny
+    :math:`\\sigma` the rows are exactly one-hot (ties split evenly) and at huge
+    :math:`\\sigma` exactly uniform.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    means : array_like, shape (n_clusters, n_features)
+    sigma : float
+        Standard deviation :math:`\\sigma > 0` of every component.
+
+    Returns
+    -------
+    ndarray, shape (n_samples, n_clusters)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> soft_responsibilities(np.array([[0.0], [1.0]]), np.array([[0.0], [2.0]]), 1e-3)
+    array([[1. , 0. ],
+           [0.5, 0.5]])
+    """
+    X = check_data(X)
+    means = _check_centers_like(means, X, "means")
+    sigma = check_real(sigma, "sigma", positive=True)
+    return _soft_e_step(X, means, sigma)[0]
+
+
+def isotropic_log_likelihood(X, means, sigma):
+    """Mixture log-likelihood with weights :math:`1/K` and covariances :math:`\\sigma^2 I`.
+
+    .. math::
+
+        \\log p(X) = \\sum_n \\log \\frac1K \\sum_k
+        (2\\pi\\sigma^2)^{-D/2} \\exp\\Bigl(-\\frac{\\lVert x_n-\\mu_k\\rVert^2}{2\\sigma^2}\\Bigr)
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    means : array_like, shape (n_clusters, n_features)
+    sigma : float
+
+    Returns
+    -------
+    float
+    """
+    X = check_data(X)
+    means = _check_centers_like(means, X, "means")
+    sigma = check_real(sigma, "sigma", positive=True)
+    return _soft_e_step(X, means, sigma)[1]
+
+
+def classification_log_likelihood(X, means, labels, sigma):
+    """Classification log-likelihood of the equal-weight, :math:`\\sigma^2 I` mixture.
+
+    With the labels :math:`z_n` treated as parameters,
+
+    .. math::
+
+        \\log L_C(\\mu, z) = \\sum_n \\log\\Bigl(\\tfrac1K\\,
+        \\mathcal N(x_n\\mid\\mu_{z_n},\\sigma^2 I)\\Bigr)
+        = -N\\log K - \\frac{ND}{2}\\log(2\\pi\\sigma^2) - \\frac{J(\\mu,z)}{2\\sigma^2},
+
+    so maximising it over :math:`(\\mu, z)` is minimising the k-means
+    objective :math:`J` :cite:`celeux1992cem`.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    means : array_like, shape (n_clusters, n_features)
+    labels : array_like of int, shape (n_samples,)
+    sigma : float
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, mu = np.array([[0.0], [2.0]]), np.array([[1.0]])
+    >>> J = 2.0
+    >>> bool(np.isclose(classification_log_likelihood(X, mu, [0, 0], 1.0),
+    ...                 -np.log(2 * np.pi) - J / 2))
+    True
+    """
+    X = check_data(X)
+    means = _check_centers_like(means, X, "means")
+    labels = check_labels(labels, X.shape[0], means.shape[0])
+    sigma = check_real(sigma, "sigma", positive=True)
+    n, d = X.shape
+    diff = X - means[labels]
+    J = float(np.einsum("nd,nd->", diff, diff))
+    return -n * np.log(means.shape[0]) - 0.5 * n * d * (_LOG_2PI + 2 * np.log(sigma)) - J / (
+        2.0 * sigma * sigma
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class SoftKMeansHistory:
+    """Per-iteration record of :func:`soft_kmeans`; entry 0 is the initialisation.
+
+    Attributes
+    ----------
+    means : ndarray, shape (n_iter + 1, n_clusters, n_features)
+    log_likelihood : ndarray, shape (n_iter + 1,)
+        Mixture log-likelihood at each iterate's means.
+    max_change : ndarray, shape (n_iter + 1,)
+        Largest absolute change of a responsibility in each iteration
+        (entry 0: ``nan``, nothing to compare with).
+    """
+
+    means: np.ndarray
+    log_likelihood: np.ndarray
+    max_change: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SoftKMeansResult:
+    """Result of :func:`soft_kmeans`.
+
+    Attributes
+    ----------
+    means : ndarray, shape (n_clusters, n_features)
+    responsibilities : ndarray, shape (n_samples, n_clusters)
+        At the final means.
+    labels : ndarray, shape (n_samples,)
+        ``argmax_k`` of the responsibilities.
+    log_likelihood : float
+        Mixture log-likelihood at the final means.
+    sigma : float
+    n_iter : int
+    converged : bool
+        True when no responsibility changed by more than ``tol`` in an iteration.
+    history : SoftKMeansHistory
+    """
+
+    means: np.ndarray
+    responsibilities: np.ndarray
+    labels: np.ndarray
+    log_likelihood: float
+    sigma: float
+    n_iter: int
+    converged: bool
+    history: SoftKMeansHistory
+
+    def predict_proba(self, X):
+        """Responsibilities of new points under the fitted means, shape (N, K)."""
+        return soft_responsibilities(X, self.means, self.sigma)
+
+    def predict(self, X):
+        """Nearest fitted mean for new points, shape (N,)."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+
+def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0, seed=None):
+    """EM for the equal-weight mixture with every covariance fixed at :math:`\\sigma^2 I`.
+
+    Only the means are learned.  Iteration :math:`t` is
+
+    .. math::
+
+        r^{(t-1)}_{nk} = \\operatorname{softmax}_k
+        \\Bigl(-\\frac{\\lVert x_n-\\mu^{(t-1)}_k\\rVert^2}{2\\sigma^2}\\Bigr),
+        \\qquad
+        \\mu^{(t)}_k = \\frac{\\sum_n r^{(t-1)}_{nk} x_n}{\\sum_n r^{(t-1)}_{nk}} .
+
+    It stops when no responsibility changes by more than ``tol`` (so with
+    ``tol=0`` and a small :math:`\\sigma` it stops exactly when k-means does),
+    or after ``max_iter`` iterations.  From the same initial centres and with
+    :math:`\\sigma` small enough that every row of responsibilities is one-hot,
+    its iterates are those of :func:`kmeans`, iteration by iteration.
+
+    A cluster whose responsibilities are all zero keeps its previous mean
+    (there is nothing to average).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    n_clusters : int
+    sigma : float
+        Standard deviation of every component, :math:`0 < \\sigma < \\infty`.
+    init : {"k-means++", "random"} or array_like, shape (n_clusters, n_features)
+    max_iter : int, default 300
+    tol : float, default 0.0
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    SoftKMeansResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        If ``max_iter >= 1`` iterations did not meet the stopping rule.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> result = soft_kmeans(X, 2, sigma=0.01, init=np.array([[0.0], [10.0]]))
+    >>> result.means.ravel().tolist(), result.n_iter, result.converged
+    ([0.5, 10.5], 1, True)
+    """
+    X = check_data(X)
+    n_clusters = check_n_clusters(n_clusters, X.shape[0])
+    sigma = check_real(sigma, "sigma", positive=True)
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    tol = check_real(tol, "tol", nonnegative=True)
+    rng = check_seed(seed)
+    mu = _initial_centers(X, n_clusters, init, rng)
+
+    R, ll = _soft_e_step(X, mu, sigma)
+    means, lls, changes = [mu], [ll], [np.nan]
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        Nk = R.sum(axis=0)  # N_k = sum_n r_nk
+        sums = R.T @ X  # sum_n r_nk x_n
+        mu = np.where(Nk[:, None] > 0, sums / np.where(Nk > 0, Nk, 1.0)[:, None], mu)
+        R_new, ll = _soft_e_step(X, mu, sigma)
+        change = float(np.max(np.abs(R_new - R)))
+        R = R_new
+        means.append(mu)
+        lls.append(ll)
+        changes.append(change)
+        if change <= tol:
+            converged = True
+            break
+    if max_iter > 0 and not converged:
+        warnings.warn(
+            f"soft_kmeans did not converge in max_iter={max_iter} iterations "
+            f"(largest change of a responsibility {changes[-1]:.3g} > tol={tol}); "
+            "increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    history = SoftKMeansHistory(
+        means=np.stack(means), log_likelihood=np.array(lls), max_change=np.array(changes)
+    )
+    return SoftKMeansResult(
+        means=mu,
+        responsibilities=R,
+        labels=np.argmax(R, axis=1),
+        log_likelihood=ll,
+        sigma=sigma,
+        n_iter=n_iter,
+        converged=converged,
+        history=history,
+    )
