@@ -1,0 +1,255 @@
+"""Tests of companion.kmeans: oracle (scikit-learn), properties, the two steps, bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import companion as cp
+from companion.kmeans import _lloyd
+
+sklearn_cluster = pytest.importorskip("sklearn.cluster")
+
+
+def blobs(n=400, k=4, std=1.0, radius=4.0, seed=0, d=2):
+    X, y = cp.make_blobs(n, cp.circle_centers(k, radius, n_features=d), std=std, seed=seed)
+    return X, y
+
+
+def brute_assign(X, centers):
+    """Reference: the plain broadcast formula for squared distances."""
+    D2 = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    return np.argmin(D2, axis=1)
+
+
+# --- oracle ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("shape", [(300, 2, 3), (500, 5, 6), (200, 1, 4)])
+def test_matches_sklearn_lloyd_from_same_init(seed, shape):
+    n, d, k = shape
+    X, _ = blobs(n, k, std=1.5, seed=seed, d=max(d, 2))
+    X = X[:, :d]
+    init = cp.kmeans_plusplus(X, k, seed=seed)
+    ours = cp.kmeans(X, k, init=init)
+    ref = sklearn_cluster.KMeans(k, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    assert ours.converged
+    np.testing.assert_array_equal(ours.labels, ref.labels_)
+    np.testing.assert_allclose(ours.centers, ref.cluster_centers_, rtol=0, atol=1e-10)
+    assert ours.objective == pytest.approx(ref.inertia_, rel=1e-10)
+
+
+# --- the two steps -------------------------------------------------------------
+
+
+def test_assign_matches_brute_force():
+    rng = np.random.default_rng(1)
+    X, C = rng.normal(size=(257, 3)), rng.normal(size=(7, 3))
+    np.testing.assert_array_equal(cp.assign(X, C), brute_assign(X, C))
+
+
+def test_assign_ties_go_to_lowest_index():
+    X = np.array([[0.0, 0.0]])
+    C = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    assert cp.assign(X, C).tolist() == [0]
+
+
+def test_update_centers_is_the_cluster_mean():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(100, 3))
+    labels = rng.integers(0, 4, size=100)
+    labels[:4] = np.arange(4)
+    centers = cp.update_centers(X, labels, 4)
+    for k in range(4):
+        np.testing.assert_allclose(centers[k], X[labels == k].mean(axis=0), atol=1e-14)
+
+
+def test_update_centers_empty_cluster_policy():
+    X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    labels = np.array([0, 0, 0, 0])
+    with pytest.warns(cp.DegenerateWarning, match="empty"):
+        centers = cp.update_centers(X, labels, 3)
+    # cluster 0 is the mean 3.25; clusters 1 and 2 take the farthest points, in order
+    np.testing.assert_allclose(centers.ravel(), [3.25, 10.0, 0.0])
+    assert np.isfinite(centers).all()
+
+
+def test_objective_matches_definition():
+    rng = np.random.default_rng(3)
+    X, C = rng.normal(size=(50, 2)), rng.normal(size=(3, 2))
+    labels = rng.integers(0, 3, size=50)
+    expected = sum(float(np.sum((X[n] - C[labels[n]]) ** 2)) for n in range(50))
+    assert cp.kmeans_objective(X, C, labels) == pytest.approx(expected, rel=1e-12)
+
+
+# --- the fit -------------------------------------------------------------------
+
+
+def test_history_layout_and_final_consistency():
+    X, _ = blobs(seed=4)
+    r = cp.kmeans(X, 4, seed=4)
+    h = r.history
+    assert h.objective.shape == (r.n_iter + 1,)
+    assert h.centers.shape == (r.n_iter + 1, 4, 2)
+    assert h.n_changed.shape == (r.n_iter + 1,)
+    assert h.n_changed[0] == X.shape[0]
+    assert r.converged and h.n_changed[-1] == 0
+    np.testing.assert_array_equal(h.centers[-1], r.centers)
+    np.testing.assert_array_equal(r.labels, cp.assign(X, r.centers))
+    assert r.objective == pytest.approx(cp.kmeans_objective(X, r.centers, r.labels))
+    np.testing.assert_array_equal(r.predict(X), r.labels)
+
+
+def test_each_iteration_is_one_update_then_one_assignment():
+    X, _ = blobs(seed=5, std=2.0)
+    init = X[:4].copy()
+    r = cp.kmeans(X, 4, init=init)
+    centers, labels = init, cp.assign(X, init)
+    for t in range(1, r.n_iter + 1):
+        centers = cp.update_centers(X, labels, 4)
+        labels = cp.assign(X, centers)
+        np.testing.assert_array_equal(r.history.centers[t], centers)
+        assert r.history.objective[t] == pytest.approx(cp.kmeans_objective(X, centers, labels))
+
+
+def test_max_iter_zero_returns_init_and_max_iter_warns():
+    X, _ = blobs(seed=6, std=3.0)
+    init = X[:4].copy()
+    r0 = cp.kmeans(X, 4, init=init, max_iter=0)
+    np.testing.assert_array_equal(r0.centers, init)
+    assert r0.n_iter == 0 and not r0.converged
+    with pytest.warns(cp.ConvergenceWarning, match="max_iter=1"):
+        r1 = cp.kmeans(X, 4, init=init, max_iter=1)
+    assert r1.n_iter == 1 and not r1.converged
+
+
+def test_random_init_uses_distinct_data_points():
+    X = np.repeat(np.arange(10.0)[:, None], 1, axis=1)
+    r = cp.kmeans(X, 10, init="random", seed=0, max_iter=0)
+    assert sorted(r.centers.ravel().tolist()) == list(range(10))
+
+
+def test_kmeans_plusplus_picks_data_points_and_spreads_out():
+    X, _ = blobs(k=5, radius=20.0, std=0.1, seed=7)
+    C = cp.kmeans_plusplus(X, 5, seed=0)
+    assert all(any(np.array_equal(c, x) for x in X) for c in C)
+    # with far-apart tight blobs, D^2 sampling puts one seed in each blob
+    assert len(set(brute_assign(C, cp.circle_centers(5, 20.0)).tolist())) == 5
+
+
+def test_kmeans_plusplus_with_fewer_distinct_points_than_clusters():
+    X = np.array([[0.0], [0.0], [0.0], [1.0]])
+    C = cp.kmeans_plusplus(X, 3, seed=0)
+    assert np.isfinite(C).all() and C.shape == (3, 1)
+
+
+def test_same_seed_same_result():
+    X, _ = blobs(seed=8)
+    a, b = cp.kmeans(X, 4, seed=123), cp.kmeans(X, 4, seed=123)
+    np.testing.assert_array_equal(a.centers, b.centers)
+    g = cp.kmeans(X, 4, seed=np.random.default_rng(123))
+    np.testing.assert_array_equal(a.centers, g.centers)
+
+
+# --- properties ------------------------------------------------------------------
+
+data_strategy = st.builds(
+    lambda n, d, k, seed, std: (n, d, k, seed, std),
+    st.integers(5, 60),
+    st.integers(1, 4),
+    st.integers(1, 5),
+    st.integers(0, 2**31 - 1),
+    st.floats(0.3, 3.0),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data_strategy)
+def test_objective_never_increases(params):
+    n, d, k, seed, std = params
+    rng = np.random.default_rng(seed)
+    X = rng.normal(scale=std, size=(n, d)) + rng.integers(0, 3, size=(n, 1)) * 3.0
+    k = min(k, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = cp.kmeans(X, k, seed=seed, init="random")
+    J = r.history.objective
+    assert np.all(np.diff(J) <= 1e-9 * max(1.0, J[0]))
+    assert np.isfinite(r.centers).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(-50, 50), st.floats(0.01, 100))
+def test_equivariance_permutation_translation_scaling(seed, shift, scale):
+    rng = np.random.default_rng(seed)
+    X, _ = blobs(n=120, k=3, std=0.8, radius=6.0, seed=seed % 1000)
+    init = X[rng.choice(120, 3, replace=False)]
+    base = _lloyd(X, init, 100)
+    perm = rng.permutation(120)
+    # permuting rows permutes the labels and leaves the centres
+    p = _lloyd(X[perm], init, 100)
+    np.testing.assert_array_equal(p.labels, base.labels[perm])
+    np.testing.assert_allclose(p.centers, base.centers, atol=1e-9)
+    # translating and scaling the data moves and scales the centres, J scales by scale^2
+    t = _lloyd(X * scale + shift, init * scale + shift, 100)
+    np.testing.assert_array_equal(t.labels, base.labels)
+    np.testing.assert_allclose(t.centers, base.centers * scale + shift, rtol=1e-8, atol=1e-8 * (abs(shift) + scale))
+    assert t.objective == pytest.approx(base.objective * scale**2, rel=1e-8)
+
+
+def test_inputs_are_never_modified():
+    X, _ = blobs(seed=9)
+    init = X[:4].copy()
+    X.setflags(write=False)
+    init.setflags(write=False)
+    labels = cp.assign(X, init)
+    labels.setflags(write=False)
+    X0, init0, labels0 = X.copy(), init.copy(), labels.copy()
+    cp.kmeans(X, 4, init=init)
+    cp.update_centers(X, labels, 4)
+    cp.kmeans_objective(X, init, labels)
+    cp.kmeans_plusplus(X, 4, seed=0)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(init, init0)
+    np.testing.assert_array_equal(labels, labels0)
+
+
+# --- bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"n_clusters": 0}, ValueError, "n_clusters must be between 1"),
+        ({"n_clusters": 11}, ValueError, "n_clusters must be between 1 and the number of samples"),
+        ({"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
+        ({"n_clusters": True}, TypeError, "n_clusters must be an integer"),
+        ({"n_clusters": 2, "init": "kmeans+"}, ValueError, r"Did you mean 'k-means\+\+'"),
+        ({"n_clusters": 2, "init": np.zeros((3, 2))}, ValueError, r"init must have shape"),
+        ({"n_clusters": 2, "init": np.full((2, 2), np.nan)}, ValueError, "init contains"),
+        ({"n_clusters": 2, "max_iter": -1}, ValueError, "max_iter must be at least 0"),
+        ({"n_clusters": 2, "seed": "abc"}, TypeError, "seed must be"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, match):
+    X = np.arange(20.0).reshape(10, 2)
+    with pytest.raises(exc, match=match):
+        cp.kmeans(X, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN or infinite"),
+        (np.array([[0.0, np.inf], [1.0, 2.0]]), "NaN or infinite"),
+        (np.arange(5.0), r"Use X.reshape\(-1, 1\)"),
+        (np.zeros((2, 2, 2)), "X must be 2-D"),
+        (np.zeros((0, 2)), "at least 1 sample"),
+    ],
+)
+def test_bad_data(X, match):
+    with pytest.raises(ValueError, match=match):
+        cp.kmeans(X, 1)
