@@ -1,0 +1,297 @@
+"""Tests of companion.mixture: scikit-learn oracle, E/M steps, EM properties, results, bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import companion as cp
+from companion.numerics import precision_cholesky
+
+sklearn_mixture = pytest.importorskip("sklearn.mixture")
+
+TYPES = cp.COVARIANCE_TYPES
+
+
+def data(n=300, seed=0, d=2, k=3):
+    covs = []
+    rng = np.random.default_rng(seed)
+    for _ in range(k):
+        A = rng.normal(size=(d, d))
+        covs.append(A @ A.T + 0.3 * np.eye(d))
+    X, _ = cp.make_anisotropic_blobs(n, cp.circle_centers(k, 4.0, n_features=max(d, 2))[:, :d], covs, seed=seed)
+    return X
+
+
+def sklearn_precisions(params):
+    pc = precision_cholesky(params.covariances, params.covariance_type)
+    if params.covariance_type == "full":
+        return np.einsum("kij,klj->kil", pc, pc)
+    if params.covariance_type == "tied":
+        return pc @ pc.T
+    return pc**2
+
+
+# --- oracle ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+@pytest.mark.parametrize("shape", [(300, 2, 3), (400, 4, 5)])
+@pytest.mark.parametrize("T", [1, 15])
+def test_matches_sklearn_after_T_iterations(covariance_type, shape, T):
+    n, d, k = shape
+    X = data(n, seed=d + k, d=d, k=k)
+    init = cp.gmm(X, k, covariance_type=covariance_type, max_iter=0, seed=1).params
+    ours = cp.gmm(X, k, covariance_type=covariance_type, init=init, max_iter=T, tol=0)
+    ref = sklearn_mixture.GaussianMixture(
+        k,
+        covariance_type=covariance_type,
+        weights_init=init.weights,
+        means_init=init.means,
+        precisions_init=sklearn_precisions(init),
+        max_iter=T,
+        tol=0,
+        reg_covar=1e-6,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn warns that tol=0 did not converge
+        ref.fit(X)
+    assert ours.n_iter == T
+    np.testing.assert_allclose(ours.weights, ref.weights_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(ours.means, ref.means_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(ours.covariances, ref.covariances_, rtol=0, atol=1e-8)
+    assert ours.log_likelihood == pytest.approx(ref.score(X) * n, rel=1e-10)
+    np.testing.assert_allclose(ours.responsibilities, ref.predict_proba(X), atol=1e-8)
+
+
+# --- steps -----------------------------------------------------------------------
+
+
+def brute_log_density(X, mean, cov):
+    d = X.shape[1]
+    inv = np.linalg.inv(cov)
+    diff = X - mean
+    return -0.5 * (d * np.log(2 * np.pi) + np.log(np.linalg.det(cov)) + np.einsum("ni,ij,nj->n", diff, inv, diff))
+
+
+def test_e_step_against_brute_force():
+    X = data(50, seed=3)
+    p = cp.gmm(X, 3, max_iter=3, tol=0, seed=0).params
+    R, ll = cp.e_step(X, p)
+    dens = np.stack([p.weights[k] * np.exp(brute_log_density(X, p.means[k], p.covariances[k])) for k in range(3)], axis=1)
+    np.testing.assert_allclose(R, dens / dens.sum(axis=1, keepdims=True), atol=1e-12)
+    assert ll == pytest.approx(np.log(dens.sum(axis=1)).sum(), rel=1e-12)
+    np.testing.assert_allclose(R.sum(axis=1), 1.0, atol=1e-12)
+    assert cp.log_likelihood(X, p) == pytest.approx(ll, rel=1e-14)
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_log_likelihood_agrees_across_covariance_layouts(covariance_type):
+    X = data(80, seed=4)
+    p = cp.gmm(X, 2, covariance_type=covariance_type, max_iter=2, tol=0, seed=0).params
+    full = cp.GMMParams(p.weights, p.means, p.full_covariances(), "full")
+    assert cp.log_likelihood(X, p) == pytest.approx(cp.log_likelihood(X, full), rel=1e-12)
+    for k in range(2):
+        np.testing.assert_allclose(
+            cp.log_gaussian_density(X, p.means[k], full.covariances[k]),
+            brute_log_density(X, p.means[k], full.covariances[k]),
+            rtol=1e-10,
+        )
+
+
+def test_m_step_matches_weighted_formulas():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 3))
+    R = rng.dirichlet(np.ones(4), size=60)
+    p = cp.m_step(X, R, "full", reg_covar=0.0)
+    Nk = R.sum(axis=0)
+    np.testing.assert_allclose(p.weights, Nk / 60, atol=1e-12)
+    for k in range(4):
+        mu = (R[:, k, None] * X).sum(axis=0) / Nk[k]
+        Sigma = sum(R[n, k] * np.outer(X[n] - mu, X[n] - mu) for n in range(60)) / Nk[k]
+        np.testing.assert_allclose(p.means[k], mu, atol=1e-12)
+        np.testing.assert_allclose(p.covariances[k], Sigma, atol=1e-12)
+    tied = cp.m_step(X, R, "tied", reg_covar=0.0)
+    np.testing.assert_allclose(tied.covariances, np.einsum("k,kij->ij", Nk / 60, p.covariances), atol=1e-12)
+    diag = cp.m_step(X, R, "diag", reg_covar=0.0)
+    np.testing.assert_allclose(diag.covariances, np.diagonal(p.covariances, axis1=1, axis2=2), atol=1e-12)
+    sph = cp.m_step(X, R, "spherical", reg_covar=0.5)
+    np.testing.assert_allclose(sph.covariances, diag.covariances.mean(axis=1) + 0.5, atol=1e-12)
+
+
+def test_reg_covar_is_added_to_the_diagonal():
+    X = data(40, seed=6)
+    R = np.ones((40, 1))
+    a = cp.m_step(X, R, "full", reg_covar=0.0)
+    b = cp.m_step(X, R, "full", reg_covar=0.25)
+    np.testing.assert_allclose(b.covariances - a.covariances, 0.25 * np.eye(2)[None], atol=1e-12)
+
+
+def test_single_component_is_the_sample_mean_and_covariance():
+    X = data(200, seed=7)
+    r = cp.gmm(X, 1, reg_covar=0.0, seed=0)
+    np.testing.assert_allclose(r.means[0], X.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(r.covariances[0], np.cov(X.T, bias=True), atol=1e-12)
+    assert r.weights[0] == pytest.approx(1.0)
+
+
+# --- the fit ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_history_and_final_state(covariance_type):
+    X = data(seed=8)
+    r = cp.gmm(X, 3, covariance_type=covariance_type, seed=0)
+    h = r.history
+    assert h.log_likelihood.shape == (r.n_iter + 1,)
+    assert h.means.shape == (r.n_iter + 1, 3, 2)
+    np.testing.assert_array_equal(h.means[-1], r.means)
+    assert r.log_likelihood == pytest.approx(cp.log_likelihood(X, r.params), rel=1e-12)
+    R, ll = cp.e_step(X, r.params)
+    np.testing.assert_allclose(r.responsibilities, R, atol=1e-14)
+    np.testing.assert_array_equal(r.labels, np.argmax(R, axis=1))
+    np.testing.assert_array_equal(r.predict(X), r.labels)
+    np.testing.assert_allclose(r.predict_proba(X), R, atol=1e-14)
+    assert r.converged
+    assert abs(h.log_likelihood[-1] - h.log_likelihood[-2]) / X.shape[0] < 1e-6
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random", "kmeans"])
+def test_init_methods(init):
+    X = data(seed=9)
+    r = cp.gmm(X, 3, init=init, seed=1)
+    assert np.isfinite(r.log_likelihood) and r.converged
+
+
+def test_tol_zero_runs_exactly_max_iter_and_tol_warns():
+    X = data(seed=10)
+    r = cp.gmm(X, 3, tol=0, max_iter=7, seed=0)
+    assert r.n_iter == 7 and not r.converged
+    with pytest.warns(cp.ConvergenceWarning, match="did not converge"):
+        cp.gmm(X, 3, tol=1e-12, max_iter=2, seed=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from(TYPES), st.integers(1, 4))
+def test_log_likelihood_never_decreases(seed, covariance_type, k):
+    X = data(150, seed=seed % 10_000)
+    r = cp.gmm(X, k, covariance_type=covariance_type, tol=0, max_iter=25, seed=seed, reg_covar=1e-6)
+    ll = r.history.log_likelihood
+    assert np.all(np.diff(ll) >= -1e-9 * np.abs(ll[:-1]).max())
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(-20, 20), st.floats(0.1, 10))
+def test_equivariance(seed, shift, scale):
+    X = data(120, seed=seed % 1000)
+    init = cp.gmm(X, 2, max_iter=0, seed=seed, reg_covar=0.0).params
+    base = cp.gmm(X, 2, init=init, tol=0, max_iter=10, reg_covar=0.0)
+    perm = np.random.default_rng(seed).permutation(120)
+    p = cp.gmm(X[perm], 2, init=init, tol=0, max_iter=10, reg_covar=0.0)
+    np.testing.assert_allclose(p.means, base.means, atol=1e-8)
+    np.testing.assert_allclose(p.responsibilities, base.responsibilities[perm], atol=1e-8)
+    moved = cp.GMMParams(init.weights, init.means * scale + shift, init.covariances * scale**2, "full")
+    t = cp.gmm(X * scale + shift, 2, init=moved, tol=0, max_iter=10, reg_covar=0.0)
+    np.testing.assert_allclose(t.means, base.means * scale + shift, rtol=1e-7, atol=1e-7 * (scale + abs(shift)))
+    np.testing.assert_allclose(t.covariances, base.covariances * scale**2, rtol=1e-6, atol=1e-9 * scale**2)
+    # the density scales by 1/scale^D
+    assert t.log_likelihood == pytest.approx(base.log_likelihood - 120 * 2 * np.log(scale), rel=1e-8, abs=1e-6)
+
+
+def test_inputs_are_never_modified():
+    X = data(seed=11)
+    X.setflags(write=False)
+    X0 = X.copy()
+    r = cp.gmm(X, 2, seed=0)
+    R = r.responsibilities.copy()
+    R.setflags(write=False)
+    cp.m_step(X, R, "full", 1e-6)
+    cp.e_step(X, r.params)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(R, r.responsibilities)
+    assert not r.params.means.flags.writeable
+
+
+# --- results: sampling, scores -----------------------------------------------------
+
+
+def test_sample_recovers_the_parameters():
+    true = cp.GMMParams([0.3, 0.7], [[0.0, 0.0], [6.0, 1.0]], [np.diag([1.0, 0.2]), [[2.0, 0.8], [0.8, 1.0]]], "full")
+    X, labels = true.sample(20_000, seed=0)
+    assert abs(labels.mean() - 0.7) < 0.02
+    for k in range(2):
+        np.testing.assert_allclose(X[labels == k].mean(axis=0), true.means[k], atol=0.06)
+        np.testing.assert_allclose(np.cov(X[labels == k].T), true.covariances[k], atol=0.1)
+
+
+def test_bic_and_aic():
+    X = data(300, seed=12)
+    r = cp.gmm(X, 3, seed=0)
+    p = cp.n_parameters(r)
+    assert p == 2 + 3 * 2 + 3 * 3
+    assert cp.bic(X, r) == pytest.approx(-2 * r.log_likelihood + p * np.log(300))
+    assert cp.aic(X, r) == pytest.approx(-2 * r.log_likelihood + 2 * p)
+    assert {t: cp.n_parameters(cp.gmm(X, 3, covariance_type=t, seed=0)) for t in TYPES} == {
+        "full": 17, "tied": 11, "diag": 14, "spherical": 11,
+    }
+    # BIC picks the true number of clusters on well-separated data
+    bics = [cp.bic(X, cp.gmm(X, k, seed=0)) for k in range(1, 6)]
+    assert int(np.argmin(bics)) + 1 == 3
+
+
+def test_expected_complete_log_likelihood_with_one_hot_is_classification_loglik():
+    X = data(90, seed=13)
+    r = cp.gmm(X, 3, seed=0)
+    R = np.eye(3)[r.labels]
+    a = r.params.log_prob_components(X)
+    assert cp.expected_complete_log_likelihood(X, R, r.params) == pytest.approx(a[np.arange(90), r.labels].sum())
+    # and with the E-step responsibilities Q + H(r) = log-likelihood (the EM identity)
+    Rr = r.responsibilities
+    entropy = -np.sum(np.where(Rr > 0, Rr * np.log(np.where(Rr > 0, Rr, 1.0)), 0.0))
+    assert cp.expected_complete_log_likelihood(X, Rr, r.params) + entropy == pytest.approx(r.log_likelihood, rel=1e-10)
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"covariance_type": "ful"}, ValueError, "Did you mean 'full'"),
+        ({"init": "kmean"}, ValueError, "Did you mean 'kmeans'"),
+        ({"init": 3}, TypeError, "init must be"),
+        ({"reg_covar": -1.0}, ValueError, "reg_covar must be non-negative"),
+        ({"tol": -1.0}, ValueError, "tol must be non-negative"),
+        ({"n_components": 0}, ValueError, "n_components must be between 1"),
+        ({"max_iter": 1.5}, TypeError, "max_iter must be an integer"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, match):
+    X = data(30, seed=14)
+    kwargs = {"n_components": 2, **kwargs}
+    with pytest.raises(exc, match=match):
+        cp.gmm(X, **kwargs)
+
+
+def test_bad_params():
+    with pytest.raises(ValueError, match="sum to one"):
+        cp.GMMParams([0.5, 0.6], [[0.0], [1.0]], [1.0, 1.0], "spherical")
+    with pytest.raises(ValueError, match="must have shape"):
+        cp.GMMParams([0.5, 0.5], [[0.0], [1.0]], [1.0], "spherical")
+    with pytest.raises(ValueError, match="not positive definite.*reg_covar"):
+        cp.GMMParams([1.0], [[0.0, 0.0]], [[[1.0, 1.0], [1.0, 1.0]]], "full")
+    with pytest.raises(ValueError, match="symmetric"):
+        cp.GMMParams([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.0, 1.0]]], "full")
+    with pytest.raises(ValueError, match="covariance_type"):
+        cp.gmm(data(30), 2, init=cp.GMMParams([1.0, 0.0], [[0.0, 0.0], [1.0, 1.0]], [1.0, 1.0], "spherical"))
+
+
+def test_singular_covariance_without_regulariser_is_reported():
+    X = np.vstack([np.zeros((5, 2)), np.random.default_rng(0).normal(size=(20, 2)) + 10])
+    R = np.zeros((25, 2))
+    R[:5, 0] = 1
+    R[5:, 1] = 1
+    with pytest.raises(ValueError, match="Increase reg_covar"):
+        cp.m_step(X, R, "full", reg_covar=0.0)
