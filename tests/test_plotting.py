@@ -1,0 +1,31 @@
+"""Tests of companion.plotting: ellipses at the right scale, consistent colours."""
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import companion as cp  # noqa: E402
+from companion.plotting import cluster_color, ellipse_axes, plot_clusters, plot_covariance_ellipses  # noqa: E402
+
+
+def test_ellipse_semi_axes_are_standard_deviations():
+    R = np.array([[np.cos(0.5), -np.sin(0.5)], [np.sin(0.5), np.cos(0.5)]])
+    cov = R @ np.diag([9.0, 1.0]) @ R.T
+    w, h, angle = ellipse_axes(cov, n_std=2.0)
+    assert w == pytest.approx(2 * 2 * 3.0) and h == pytest.approx(2 * 2 * 1.0)
+    assert np.radians(angle) % np.pi == pytest.approx(0.5)
+
+
+def test_plot_helpers_draw_one_patch_per_component_and_radius():
+    X, y = cp.make_blobs(60, cp.circle_centers(3, 4.0), seed=0)
+    r = cp.gmm(X, 3, seed=0)
+    fig, ax = plt.subplots()
+    plot_clusters(ax, X, r.labels, r.means)
+    plot_covariance_ellipses(ax, r, n_std=(1, 2))
+    assert len(ax.patches) == 6
+    assert ax.patches[0].get_edgecolor()[:3] == pytest.approx(matplotlib.colors.to_rgb(cluster_color(0)))
+    plt.close(fig)
+    assert cluster_color(0) == cluster_color(8)
