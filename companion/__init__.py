@@ -25,12 +25,15 @@ book                         name                    shape
 ===========================  ======================  ========================
 
 Modules: :mod:`.kmeans` (Lloyd), :mod:`.mixture` (EM), :mod:`.bridge` (the
-isotropic, equal-weight model and soft k-means), :mod:`.numerics`
+isotropic, equal-weight model and soft k-means), :mod:`.annealing`
+(soft k-means along a decreasing sigma), :mod:`.dpmeans` (DP-means, no
+fixed K), :mod:`.numerics`
 (distances, log-sum-exp, Gaussian log-densities), :mod:`.datasets`
 (generators) and :mod:`.plotting` (figures; needs matplotlib).
 """
 
 from ._validation import ConvergenceWarning, DegenerateWarning
+from .annealing import AnnealingResult, anneal, critical_sigma, geometric_schedule
 from .bridge import (
     SoftKMeansHistory,
     SoftKMeansResult,
@@ -39,6 +42,7 @@ from .bridge import (
     soft_kmeans,
     soft_responsibilities,
 )
+from .dpmeans import DPMeansResult, dp_means, dp_means_objective
 from .datasets import circle_centers, make_anisotropic_blobs, make_blobs
 from .kmeans import (
     KMeansHistory,
@@ -68,8 +72,10 @@ from .numerics import log_gaussian_density, logsumexp, squared_distances
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnnealingResult",
     "COVARIANCE_TYPES",
     "ConvergenceWarning",
+    "DPMeansResult",
     "DegenerateWarning",
     "GMMHistory",
     "GMMParams",
@@ -79,12 +85,17 @@ __all__ = [
     "SoftKMeansHistory",
     "SoftKMeansResult",
     "aic",
+    "anneal",
     "assign",
     "bic",
     "circle_centers",
     "classification_log_likelihood",
+    "critical_sigma",
+    "dp_means",
+    "dp_means_objective",
     "e_step",
     "expected_complete_log_likelihood",
+    "geometric_schedule",
     "gmm",
     "isotropic_log_likelihood",
     "kmeans",

@@ -1,0 +1,180 @@
+"""Deterministic annealing: soft k-means over a decreasing sigma schedule.
+
+At a large :math:`\\sigma` every responsibility is :math:`1/K` and every
+mean of soft k-means sits at the data mean :math:`\\bar x`.  Lowering
+:math:`\\sigma` slowly, warm-starting each fit from the previous means, the
+means stay together until :math:`\\sigma^2` falls below the largest
+eigenvalue :math:`\\lambda_{\\max}` of the data covariance, then split along
+its eigenvector, and split again at lower :math:`\\sigma` until, as
+:math:`\\sigma\\to 0`, the iteration becomes Lloyd's algorithm
+:cite:`rose1998,mackay2003`.
+
+The critical value follows from linearising one soft k-means step about
+the collapsed solution: a perturbation :math:`\\delta` of the means is
+multiplied by :math:`C/\\sigma^2` (C the data covariance), so the collapsed
+solution is stable exactly while :math:`\\sigma^2 > \\lambda_{\\max}(C)`;
+in Rose's temperature :math:`T = 2\\sigma^2` this is
+:math:`T_c = 2\\lambda_{\\max}`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import ConvergenceWarning, check_data, check_int, check_n_clusters, check_real, check_seed
+from .bridge import _soft_e_step
+from .kmeans import _lloyd, _objective
+
+__all__ = ["AnnealingResult", "anneal", "critical_sigma", "geometric_schedule"]
+
+
+@dataclass(frozen=True, eq=False)
+class AnnealingResult:
+    """Result of :func:`anneal`.
+
+    Attributes
+    ----------
+    sigmas : ndarray, shape (n_steps,)
+        The schedule, decreasing.
+    means : ndarray, shape (n_steps, n_clusters, n_features)
+        Soft k-means means at the end of each step (warm-started from the previous).
+    n_iter : ndarray of int, shape (n_steps,)
+        Soft k-means iterations spent at each step.
+    centers : ndarray, shape (n_clusters, n_features)
+        Final centres: Lloyd's algorithm started from the last step's means.
+    labels : ndarray, shape (n_samples,)
+    objective : float
+        The k-means objective :math:`J` of ``centers`` and ``labels``.
+    """
+
+    sigmas: np.ndarray
+    means: np.ndarray
+    n_iter: np.ndarray
+    centers: np.ndarray
+    labels: np.ndarray
+    objective: float
+
+    def n_distinct(self, atol=1e-3):
+        """Number of distinct means at each step (means closer than ``atol`` count once)."""
+        counts = []
+        for mu in self.means:
+            reps = []
+            for m in mu:
+                if not any(np.linalg.norm(m - r) <= atol for r in reps):
+                    reps.append(m)
+            counts.append(len(reps))
+        return np.array(counts)
+
+
+def critical_sigma(X):
+    """:math:`\\sigma_c = \\sqrt{\\lambda_{\\max}}`, the largest :math:`\\sigma` at which the collapsed solution splits.
+
+    :math:`\\lambda_{\\max}` is the largest eigenvalue of the (biased, 1/N)
+    covariance of ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[-3.0, 0.0], [3.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> float(critical_sigma(X))  # variance along x is 18/4
+    2.1213203435596424
+    """
+    X = check_data(X)
+    C = np.cov(X.T, bias=True).reshape(X.shape[1], X.shape[1])
+    return float(np.sqrt(np.linalg.eigvalsh(C)[-1]))
+
+
+def geometric_schedule(sigma_max, sigma_min, n_steps):
+    """``n_steps`` values of :math:`\\sigma` from ``sigma_max`` down to ``sigma_min``, evenly spaced in log scale."""
+    sigma_max = check_real(sigma_max, "sigma_max", positive=True)
+    sigma_min = check_real(sigma_min, "sigma_min", positive=True)
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    if sigma_min > sigma_max:
+        raise ValueError(f"sigma_min ({sigma_min}) must not exceed sigma_max ({sigma_max})")
+    return np.geomspace(sigma_max, sigma_min, n_steps)
+
+
+def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, seed=None):
+    """Soft k-means warm-started along a decreasing schedule of :math:`\\sigma`, then Lloyd.
+
+    All means start at the data mean.  At each :math:`\\sigma` in ``sigmas``
+    the previous means get a tiny random perturbation (of relative size
+    ``perturbation``; without it the symmetric solution is a fixed point and
+    the means could never separate) and soft k-means runs to its stopping
+    rule.
+    A final Lloyd run from the last means gives hard centres.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    n_clusters : int
+    sigmas : array_like, shape (n_steps,)
+        Decreasing positive values of :math:`\\sigma`.
+    perturbation : float, default 1e-4
+        Scale of the initial symmetry-breaking noise, relative to the data's
+        largest standard deviation.
+    max_iter : int, default 500
+        Maximum soft k-means iterations per step.
+    tol : float, default 1e-9
+        Stopping rule per step: largest change of a responsibility.
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    AnnealingResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.2], [5.0], [5.2]])
+    >>> r = anneal(X, 2, sigmas=np.geomspace(10, 0.05, 30), seed=0)
+    >>> np.round(np.sort(r.centers.ravel()), 6).tolist()
+    [0.1, 5.1]
+    """
+    X = check_data(X)
+    n_clusters = check_n_clusters(n_clusters, X.shape[0])
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    if sigmas.ndim != 1 or sigmas.size == 0:
+        raise ValueError(f"sigmas must be a non-empty 1-D sequence; got shape {sigmas.shape}")
+    if not np.all(np.isfinite(sigmas)) or np.any(sigmas <= 0):
+        raise ValueError("sigmas must be positive and finite")
+    if np.any(np.diff(sigmas) > 0):
+        raise ValueError("sigmas must be non-increasing (annealing lowers sigma)")
+    perturbation = check_real(perturbation, "perturbation", nonnegative=True)
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    tol = check_real(tol, "tol", nonnegative=True)
+    rng = check_seed(seed)
+
+    scale = float(np.sqrt(np.max(np.var(X, axis=0)))) or 1.0
+    mu = np.repeat(X.mean(axis=0, keepdims=True), n_clusters, axis=0)
+    all_means, iters = [], []
+    for sigma in sigmas:
+        # re-break the symmetry at every step: above the critical sigma the
+        # perturbation dies out again, below it it grows into a split
+        mu = mu + perturbation * scale * rng.standard_normal(mu.shape)
+        R, _ = _soft_e_step(X, mu, sigma)
+        for it in range(1, max_iter + 1):
+            Nk = R.sum(axis=0)
+            # mu_k = sum_n r_nk x_n / N_k  (a mean with no responsibility stays put)
+            mu = np.where(Nk[:, None] > 0, (R.T @ X) / np.where(Nk > 0, Nk, 1.0)[:, None], mu)
+            R_new, _ = _soft_e_step(X, mu, sigma)
+            change = np.max(np.abs(R_new - R))
+            R = R_new
+            if change <= tol:
+                break
+        all_means.append(mu)
+        iters.append(it)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        final = _lloyd(X, mu, 300)
+    return AnnealingResult(
+        sigmas=sigmas.copy(),
+        means=np.stack(all_means),
+        n_iter=np.array(iters),
+        centers=final.centers,
+        labels=final.labels,
+        objective=_objective(X, final.centers, final.labels),
+    )

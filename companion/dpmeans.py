@@ -1,0 +1,180 @@
+"""DP-means: k-means without a fixed number of clusters.
+
+Kulis and Jordan :cite:`kulis2012dpmeans` take the small-variance limit of
+Gibbs sampling for a Dirichlet-process mixture of Gaussians
+:math:`\\mathcal N(\\mu_k, \\sigma^2 I)` with concentration
+:math:`\\alpha = (1 + \\rho/\\sigma^2)^{D/2}\\exp(-\\lambda/2\\sigma^2)`.  As
+:math:`\\sigma\\to 0` a point joins its nearest cluster unless every squared
+distance exceeds :math:`\\lambda`, in which case it opens a new cluster at
+itself.  The resulting algorithm monotonically decreases the penalised
+objective
+
+.. math::
+
+    J_\\lambda(\\mu, z) = \\sum_{n=1}^N \\lVert x_n - \\mu_{z_n}\\rVert^2 + \\lambda K .
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import ConvergenceWarning, check_data, check_int, check_real
+from .kmeans import _objective
+from .numerics import _squared_distances
+
+__all__ = ["DPMeansResult", "dp_means", "dp_means_objective"]
+
+
+@dataclass(frozen=True, eq=False)
+class DPMeansResult:
+    """Result of :func:`dp_means`.
+
+    Attributes
+    ----------
+    centers : ndarray, shape (n_clusters, n_features)
+    labels : ndarray, shape (n_samples,)
+    n_clusters : int
+    objective : float
+        :math:`J_\\lambda = J + \\lambda K` at the result.
+    n_iter : int
+    converged : bool
+        True when a full pass changed no label and opened no cluster.
+    history : dict of ndarray
+        ``objective`` (after each pass, entry 0 = one cluster at the data
+        mean) and ``n_clusters`` per pass.
+    """
+
+    centers: np.ndarray
+    labels: np.ndarray
+    n_clusters: int
+    objective: float
+    n_iter: int
+    converged: bool
+    history: dict
+
+    def predict(self, X):
+        """Nearest centre for new points (no new clusters are opened)."""
+        X = check_data(X)
+        return np.argmin(_squared_distances(X, self.centers), axis=1)
+
+
+def dp_means_objective(X, centers, labels, lam):
+    """:math:`J_\\lambda = \\sum_n \\lVert x_n-\\mu_{z_n}\\rVert^2 + \\lambda K` with K the number of centres."""
+    X = check_data(X)
+    centers = check_data(centers, "centers")
+    lam = check_real(lam, "lam", nonnegative=True)
+    labels = np.asarray(labels, dtype=np.intp)
+    return _objective(X, centers, labels) + lam * centers.shape[0]
+
+
+def _assignment_pass(X, centers, lam):
+    """One sequential DP-means pass over the points, vectorised between openings.
+
+    Points are visited in order; point n joins its nearest centre unless
+    ``min_k ||x_n - mu_k||^2 > lam``, in which case a new centre is opened at
+    ``x_n``.  Distances to all existing centres are computed at once; after an
+    opening only the distances to the new centre are added.
+    """
+    n = X.shape[0]
+    D2 = _squared_distances(X, centers)
+    best = D2.min(axis=1)
+    new_labels = D2.argmin(axis=1)
+    centers = list(centers)
+    start = 0
+    while True:
+        over = np.flatnonzero(best[start:] > lam)
+        if over.size == 0:
+            break
+        i = start + int(over[0])
+        centers.append(X[i].copy())
+        new_labels[i] = len(centers) - 1
+        best[i] = 0.0
+        # later points may now be closer to the new centre
+        rest = slice(i + 1, n)
+        d_new = _squared_distances(X[rest], X[i : i + 1])[:, 0]
+        closer = d_new < best[rest]
+        best[rest] = np.where(closer, d_new, best[rest])
+        new_labels[rest] = np.where(closer, len(centers) - 1, new_labels[rest])
+        start = i + 1
+    return np.array(centers), new_labels
+
+
+def dp_means(X, lam, *, max_iter=100):
+    """DP-means clustering with penalty ``lam`` per cluster.
+
+    Starting from one cluster at the data mean, each iteration makes one
+    ordered pass over the points (join the nearest centre, or open a new one
+    when every squared distance exceeds :math:`\\lambda`), drops clusters left
+    empty, and moves every centre to its cluster mean.  Each of these steps
+    never increases :math:`J_\\lambda`, so the loop stops after finitely many
+    iterations.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    lam : float
+        Penalty :math:`\\lambda \\ge 0` per cluster, in units of squared distance.
+    max_iter : int, default 100
+
+    Returns
+    -------
+    DPMeansResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.5], [10.0], [10.5]])
+    >>> dp_means(X, lam=4.0).n_clusters
+    2
+    >>> dp_means(X, lam=1000.0).n_clusters
+    1
+    """
+    X = check_data(X)
+    lam = check_real(lam, "lam", nonnegative=True)
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    n = X.shape[0]
+    centers = X.mean(axis=0, keepdims=True)
+    labels = np.zeros(n, dtype=np.intp)
+    objectives = [_objective(X, centers, labels) + lam]
+    n_clusters = [1]
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        k_before = centers.shape[0]
+        centers, new_labels = _assignment_pass(X, centers, lam)
+        opened = centers.shape[0] > k_before
+        # drop empty clusters (each removal lowers lam * K) and relabel 0..K-1
+        used, new_labels = np.unique(new_labels, return_inverse=True)
+        centers = centers[used]
+        changed = opened or centers.shape[0] != k_before or not np.array_equal(new_labels, labels)
+        labels = new_labels
+        # mu_k = mean of cluster k
+        counts = np.bincount(labels, minlength=centers.shape[0])
+        sums = np.stack(
+            [np.bincount(labels, weights=X[:, j], minlength=centers.shape[0]) for j in range(X.shape[1])],
+            axis=1,
+        )
+        centers = sums / counts[:, None]
+        objectives.append(_objective(X, centers, labels) + lam * centers.shape[0])
+        n_clusters.append(centers.shape[0])
+        if not changed:
+            converged = True
+            break
+    if max_iter > 0 and not converged:
+        warnings.warn(
+            f"dp_means did not converge in max_iter={max_iter} iterations; increase max_iter",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return DPMeansResult(
+        centers=centers,
+        labels=labels,
+        n_clusters=int(centers.shape[0]),
+        objective=objectives[-1],
+        n_iter=n_iter,
+        converged=converged,
+        history={"objective": np.array(objectives), "n_clusters": np.array(n_clusters)},
+    )

@@ -1,0 +1,48 @@
+"""Tests of companion.annealing: the first split happens at the predicted critical sigma."""
+
+import numpy as np
+import pytest
+
+import companion as cp
+
+
+def test_critical_sigma_is_sqrt_of_largest_covariance_eigenvalue():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3)) * [3.0, 1.0, 0.5]
+    lam = np.linalg.eigvalsh(np.cov(X.T, bias=True))[-1]
+    assert cp.critical_sigma(X) == pytest.approx(np.sqrt(lam))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_first_split_within_five_percent_of_prediction(seed):
+    X, _ = cp.make_blobs(400, [[-3.0, 0.0], [3.0, 0.0]], std=1.0, seed=seed)
+    sc = cp.critical_sigma(X)
+    sigmas = np.geomspace(1.5 * sc, 0.3 * sc, 80)
+    r = cp.anneal(X, 2, sigmas=sigmas, seed=seed)
+    gaps = np.linalg.norm(r.means[:, 0] - r.means[:, 1], axis=1)
+    split = np.flatnonzero(gaps > 1e-2 * sc)
+    assert split.size > 0
+    first = sigmas[split[0]]
+    assert abs(first / sc - 1) < 0.05
+    # above the critical sigma the means sit at the data mean
+    above = sigmas > 1.05 * sc
+    np.testing.assert_allclose(r.means[above], np.broadcast_to(X.mean(axis=0), r.means[above].shape), atol=1e-3 * sc)
+
+
+def test_annealing_ends_at_a_lloyd_fixed_point():
+    X, _ = cp.make_blobs(300, cp.circle_centers(4, 5.0), std=1.0, seed=2)
+    r = cp.anneal(X, 4, sigmas=cp.geometric_schedule(10.0, 0.05, 60), seed=0)
+    np.testing.assert_array_equal(r.labels, cp.assign(X, r.centers))
+    np.testing.assert_allclose(r.centers, cp.update_centers(X, r.labels, 4))
+    assert r.objective == pytest.approx(cp.kmeans_objective(X, r.centers, r.labels))
+    assert r.means.shape == (60, 4, 2) and r.n_iter.shape == (60,)
+
+
+def test_bad_schedules():
+    X = np.arange(10.0).reshape(5, 2)
+    with pytest.raises(ValueError, match="non-increasing"):
+        cp.anneal(X, 2, sigmas=[1.0, 2.0])
+    with pytest.raises(ValueError, match="positive"):
+        cp.anneal(X, 2, sigmas=[1.0, 0.0])
+    with pytest.raises(ValueError, match="sigma_min"):
+        cp.geometric_schedule(1.0, 2.0, 5)
