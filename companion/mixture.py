@@ -39,6 +39,7 @@ from ._validation import (
     ConvergenceWarning,
     check_choice,
     check_data,
+    check_gmm_arrays,
     check_int,
     check_n_clusters,
     check_real,
@@ -97,29 +98,10 @@ class GMMParams:
 
     def __post_init__(self):
         ctype = check_choice(self.covariance_type, COVARIANCE_TYPES, "covariance_type")
-        weights = np.array(self.weights, dtype=np.float64)
-        means = np.array(self.means, dtype=np.float64)
-        covs = np.array(self.covariances, dtype=np.float64)
-        if means.ndim != 2:
-            raise ValueError(
-                f"means must have shape (n_components, n_features); got shape {means.shape}"
-            )
-        k, d = means.shape
-        if weights.shape != (k,):
-            raise ValueError(f"weights must have shape ({k},); got shape {weights.shape}")
-        expected = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[ctype]
-        if covs.shape != expected:
-            raise ValueError(
-                f"covariances for covariance_type={ctype!r} must have shape {expected}; "
-                f"got shape {covs.shape}"
-            )
-        for name, arr in (("weights", weights), ("means", means), ("covariances", covs)):
-            if not np.isfinite(arr).all():
-                raise ValueError(f"{name} contains NaN or infinite values")
-        if (weights < 0).any() or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
-            raise ValueError(
-                f"weights must be non-negative and sum to one; got sum {weights.sum()!r}"
-            )
+        # shapes, finiteness, weights summing to one, symmetry/positivity (new arrays)
+        weights, means, covs = check_gmm_arrays(
+            self.weights, self.means, self.covariances, ctype
+        )
         for arr in (weights, means, covs):
             arr.setflags(write=False)
         object.__setattr__(self, "weights", weights)
