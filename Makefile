@@ -1,0 +1,67 @@
+# Two commands matter (see README.md):
+#   make book   - install into .venv if needed, execute the notebooks and build
+#                 the HTML book in _build/html; any warning or cell error fails
+#   make test   - install, build the book, then one pytest run: unit tests,
+#                 doctests, nbval over book/*.ipynb and the browser test
+# Other targets: make install, make clean (remove _build), make distclean
+# (also remove .venv).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+# Kernels started by the build and by nbval are the ones of this .venv, even if
+# the user has another `python3` kernel spec in ~/.local/share/jupyter.
+export JUPYTER_PREFER_ENV_PATH := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Deterministic hashing in the notebook kernels and the tests.
+export PYTHONHASHSEED := 0
+
+JB_FLAGS     := -W -n --keep-going --all
+PYTEST_FLAGS := -n 2 --dist loadfile \
+                --nbval --nbval-current-env \
+                --nbval-sanitize-with tests/nbval_sanitize.cfg \
+                --nbval-cell-timeout=300
+
+.PHONY: help install book test clean distclean
+
+help:
+	@echo "make book    build the book into _build/html (installs into $(VENV) first)"
+	@echo "make test    build the book, then run every test (unit, doctest, nbval, browser)"
+	@echo "make install only create $(VENV) and install requirements.txt and the package"
+	@echo "make clean   remove _build;  make distclean  also remove $(VENV)"
+
+install: $(STAMP)
+
+# Reinstall only when requirements.txt or pyproject.toml change (or .venv is
+# new).  `pip install -e .` makes the notebooks import the working copy of
+# companion/.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is required; got " + sys.version.split()[0] + " (set PYTHON=python3.x)")'
+	@start=$$(date +%s); \
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt; \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .; \
+	touch $@; \
+	echo "== make install: $(VENV) ready in $$(( $$(date +%s) - start )) s"
+
+book: $(STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build $(JB_FLAGS) . ; \
+	echo "== make book: built _build/html in $$(( $$(date +%s) - start )) s"
+
+test: $(STAMP) book
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest $(PYTEST_FLAGS); \
+	echo "== make test: pytest passed in $$(( $$(date +%s) - start )) s"
+
+clean:
+	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
