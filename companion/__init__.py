@@ -27,7 +27,9 @@ book                         name                    shape
 Modules: :mod:`.kmeans` (Lloyd), :mod:`.mixture` (EM), :mod:`.bridge` (the
 isotropic, equal-weight model and soft k-means), :mod:`.annealing`
 (soft k-means along a decreasing sigma), :mod:`.dpmeans` (DP-means, no
-fixed K), :mod:`.numerics`
+fixed K), :mod:`.distributed` (EM and Lloyd as map-reduce over sufficient
+statistics; Dask drivers, Dask imported only when they are called),
+:mod:`.numerics`
 (distances, log-sum-exp, Gaussian log-densities), :mod:`.datasets`
 (generators) and :mod:`.plotting` (figures; needs matplotlib).
 """
@@ -41,6 +43,16 @@ from .bridge import (
     isotropic_log_likelihood,
     soft_kmeans,
     soft_responsibilities,
+)
+from .distributed import (
+    GMMStatistics,
+    KMeansStatistics,
+    centers_from_statistics,
+    gmm_dask,
+    gmm_statistics,
+    kmeans_dask,
+    kmeans_statistics,
+    params_from_statistics,
 )
 from .dpmeans import DPMeansResult, dp_means, dp_means_objective
 from .datasets import circle_centers, make_anisotropic_blobs, make_blobs
@@ -80,8 +92,10 @@ __all__ = [
     "GMMHistory",
     "GMMParams",
     "GMMResult",
+    "GMMStatistics",
     "KMeansHistory",
     "KMeansResult",
+    "KMeansStatistics",
     "SoftKMeansHistory",
     "SoftKMeansResult",
     "aic",
@@ -89,6 +103,7 @@ __all__ = [
     "assign",
     "bic",
     "circle_centers",
+    "centers_from_statistics",
     "classification_log_likelihood",
     "critical_sigma",
     "dp_means",
@@ -97,10 +112,14 @@ __all__ = [
     "expected_complete_log_likelihood",
     "geometric_schedule",
     "gmm",
+    "gmm_dask",
+    "gmm_statistics",
     "isotropic_log_likelihood",
     "kmeans",
+    "kmeans_dask",
     "kmeans_objective",
     "kmeans_plusplus",
+    "kmeans_statistics",
     "log_gaussian_density",
     "log_likelihood",
     "logsumexp",
@@ -108,6 +127,7 @@ __all__ = [
     "make_anisotropic_blobs",
     "make_blobs",
     "n_parameters",
+    "params_from_statistics",
     "soft_kmeans",
     "soft_responsibilities",
     "squared_distances",
