@@ -267,7 +267,7 @@ def check_centers(centers, n_clusters, n_features, name="init"):
             f"{name} must have shape (n_clusters, n_features) = "
             f"({n_clusters}, {n_features}); got shape {arr.shape}"
         )
-    return arr
+    return arr.copy()  # never alias the caller's array
 
 
 def check_labels(labels, n_samples, n_clusters, name="labels"):
@@ -316,12 +316,12 @@ def check_responsibilities(R, n_samples, name="responsibilities", *, n_component
             f"{name} must have {n_components} columns (one per component); got shape {arr.shape}"
         )
     if (arr < 0).any():
-        raise ValueError(f"{name} must be non-negative; got a minimum of {arr.min()!r}")
+        raise ValueError(f"{name} must be non-negative; got a minimum of {float(arr.min())!r}")
     sums = arr.sum(axis=1)
     if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
         worst = int(np.argmax(np.abs(sums - 1.0)))
         raise ValueError(
-            f"{name} rows must sum to one; row {worst} sums to {sums[worst]!r}. "
+            f"{name} rows must sum to one; row {worst} sums to {float(sums[worst])!r}. "
             f"Normalise with {name} / {name}.sum(axis=1, keepdims=True)."
         )
     return arr
@@ -360,7 +360,7 @@ def check_gmm_arrays(weights, means, covariances, covariance_type):
     if (weights < 0).any() or not np.isclose(total, 1.0, rtol=0, atol=1e-8):
         raise ValueError(
             f"weights must be non-negative and sum to one; got {weights!r} "
-            f"(sum {total!r}). Normalise with weights / weights.sum()."
+            f"(sum {float(total)!r}). Normalise with weights / weights.sum()."
         )
     if covariance_type in ("full", "tied"):
         mats = covs.reshape(-1, d, d)
@@ -376,7 +376,7 @@ def check_gmm_arrays(weights, means, covariances, covariance_type):
     elif (covs <= 0).any():
         raise ValueError(
             f"covariances for covariance_type={covariance_type!r} must be positive "
-            f"variances; got minimum {covs.min()!r}. Increase reg_covar or use "
+            f"variances; got minimum {float(covs.min())!r}. Increase reg_covar or use "
             "positive variances."
         )
     return weights, means, covs

@@ -35,6 +35,7 @@ from ._validation import (
     check_real,
     check_seed,
 )
+from . import _scaling
 from .kmeans import _check_centers_like, _initial_centers
 from .numerics import _squared_distances
 
@@ -49,29 +50,47 @@ __all__ = [
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
+_SIGMA_REMEDY = "Use kmeans for the sigma -> 0 limit; sigma must lie in (0, inf)."
 
-def _scaled_log_terms(X, means, sigma):
+
+def _over_two_sigma_sq(q, sigma, e=0):
+    """``q * 4**e / (2 sigma^2)`` for ``q >= 0``, with no 0/0, inf/inf or spurious overflow.
+
+    ``sigma = m 2**s`` with ``m`` in [0.5, 1) (``frexp``): divide by ``m`` twice
+    (exact range) and apply the powers of two with ``ldexp``, which rounds once
+    and overflows to ``inf`` or underflows to ``0`` only when the true value
+    does.  For ordinary values it equals ``(q / sigma) / (2 sigma)`` bit for bit.
+    """
+    m, s = np.frexp(sigma)
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp((q / m) / (2.0 * m), 2 * (e - int(s)))
+
+
+def _scaled_log_terms(X, means, sigma, e=0):
     """a_nk = -||x_n - mu_k||^2 / (2 sigma^2), shifted so that each row's max is 0.
 
     Returns the shifted matrix and the per-row shift -min_k ||x_n - mu_k||^2 / (2 sigma^2).
     The shift is applied to the *distances* before dividing by sigma^2, so the
     nearest centre always gets exactly 0 and no 0/0 or inf - inf can occur for
-    any sigma in (0, inf).
+    any sigma in (0, inf).  ``X`` and ``means`` may be given divided by ``2**e``
+    (see :mod:`._scaling`); the result is in the units of the unscaled data.
     """
     D2 = _squared_distances(X, means)
     d2_min = D2.min(axis=1)
-    with np.errstate(over="ignore", under="ignore"):
-        # divide by sigma twice instead of by sigma^2, which under/overflows first
-        a = -((D2 - d2_min[:, None]) / sigma) / (2.0 * sigma)
-        shift = -(d2_min / sigma) / (2.0 * sigma)
+    a = -_over_two_sigma_sq(D2 - d2_min[:, None], sigma, e)
+    shift = -_over_two_sigma_sq(d2_min, sigma, e)
     return a, shift
 
 
-def _soft_e_step(X, means, sigma):
-    """Responsibilities and the mixture log-likelihood for weights 1/K, covariance sigma^2 I."""
+def _soft_e_step(X, means, sigma, e=0):
+    """Responsibilities and the mixture log-likelihood for weights 1/K, covariance sigma^2 I.
+
+    ``X`` and ``means`` may be given divided by ``2**e``; ``sigma`` and the
+    log-likelihood are in the units of the unscaled data.
+    """
     n, d = X.shape
     k = means.shape[0]
-    a, shift = _scaled_log_terms(X, means, sigma)
+    a, shift = _scaled_log_terms(X, means, sigma, e)
     e = np.exp(a)  # the nearest centre contributes exp(0) = 1, so the sum is >= 1
     s = e.sum(axis=1)
     R = e / s[:, None]
@@ -114,8 +133,9 @@ def soft_responsibilities(X, means, sigma):
     """
     X = check_data(X)
     means = _check_centers_like(means, X, "means")
-    sigma = check_real(sigma, "sigma", positive=True)
-    return _soft_e_step(X, means, sigma)[0]
+    sigma = check_real(sigma, "sigma", positive=True, remedy=_SIGMA_REMEDY)
+    e = _scaling.data_exponent(X, means)  # extreme magnitudes: exact rescaling
+    return _soft_e_step(_scaling.scale(X, e), _scaling.scale(means, e), sigma, e)[0]
 
 
 def isotropic_log_likelihood(X, means, sigma):
@@ -138,8 +158,9 @@ def isotropic_log_likelihood(X, means, sigma):
     """
     X = check_data(X)
     means = _check_centers_like(means, X, "means")
-    sigma = check_real(sigma, "sigma", positive=True)
-    return _soft_e_step(X, means, sigma)[1]
+    sigma = check_real(sigma, "sigma", positive=True, remedy=_SIGMA_REMEDY)
+    e = _scaling.data_exponent(X, means)  # extreme magnitudes: exact rescaling
+    return _soft_e_step(_scaling.scale(X, e), _scaling.scale(means, e), sigma, e)[1]
 
 
 def classification_log_likelihood(X, means, labels, sigma):
@@ -179,13 +200,15 @@ def classification_log_likelihood(X, means, labels, sigma):
     X = check_data(X)
     means = _check_centers_like(means, X, "means")
     labels = check_labels(labels, X.shape[0], means.shape[0])
-    sigma = check_real(sigma, "sigma", positive=True)
+    sigma = check_real(sigma, "sigma", positive=True, remedy=_SIGMA_REMEDY)
     n, d = X.shape
-    diff = X - means[labels]
-    J = float(np.einsum("nd,nd->", diff, diff))
-    return -n * np.log(means.shape[0]) - 0.5 * n * d * (_LOG_2PI + 2 * np.log(sigma)) - J / (
-        2.0 * sigma * sigma
-    )
+    e = _scaling.data_exponent(X, means)  # extreme magnitudes: exact rescaling
+    diff = _scaling.scale(X, e) - _scaling.scale(means, e)[labels]
+    J = float(np.einsum("nd,nd->", diff, diff))  # J / 4**e
+    # J / (2 sigma^2) without 0/0 at J = 0 or overflow of sigma^2
+    return -n * np.log(means.shape[0]) - 0.5 * n * d * (
+        _LOG_2PI + 2 * np.log(sigma)
+    ) - float(_over_two_sigma_sq(J, sigma, e))
 
 
 @dataclass(frozen=True, eq=False)
@@ -296,13 +319,18 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
     """
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
-    sigma = check_real(sigma, "sigma", positive=True)
+    sigma = check_real(sigma, "sigma", positive=True, remedy=_SIGMA_REMEDY)
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     tol = check_real(tol, "tol", nonnegative=True)
     rng = check_seed(seed)
+    # extreme magnitudes: iterate on X / 2**e (exact), means scaled back at the end
+    e = _scaling.data_exponent(X)
+    X = _scaling.scale(X, e) if e else X
     mu = _initial_centers(X, n_clusters, init, rng)
+    if e and not isinstance(init, str):
+        mu = _scaling.scale(mu, e)
 
-    R, ll = _soft_e_step(X, mu, sigma)
+    R, ll = _soft_e_step(X, mu, sigma, e)
     means, lls, changes = [mu], [ll], [np.nan]
     converged = False
     n_iter = 0
@@ -310,7 +338,7 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
         Nk = R.sum(axis=0)  # N_k = sum_n r_nk
         sums = R.T @ X  # sum_n r_nk x_n
         mu = np.where(Nk[:, None] > 0, sums / np.where(Nk > 0, Nk, 1.0)[:, None], mu)
-        R_new, ll = _soft_e_step(X, mu, sigma)
+        R_new, ll = _soft_e_step(X, mu, sigma, e)
         change = float(np.max(np.abs(R_new - R)))
         R = R_new
         means.append(mu)
@@ -328,10 +356,12 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
             stacklevel=2,
         )
     history = SoftKMeansHistory(
-        means=np.stack(means), log_likelihood=np.array(lls), max_change=np.array(changes)
+        means=_scaling.unscale(np.stack(means), e),
+        log_likelihood=np.array(lls),
+        max_change=np.array(changes),
     )
     return SoftKMeansResult(
-        means=mu,
+        means=_scaling.unscale(mu, e),
         responsibilities=R,
         labels=np.argmax(R, axis=1),
         log_likelihood=ll,

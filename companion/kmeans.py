@@ -32,6 +32,7 @@ from ._validation import (
     check_n_clusters,
     check_seed,
 )
+from . import _scaling
 from .numerics import _squared_distances
 
 __all__ = [
@@ -131,6 +132,9 @@ def assign(X, centers):
     """
     X = check_data(X)
     centers = _check_centers_like(centers, X)
+    e = _scaling.data_exponent(X, centers)  # extreme magnitudes: rescale exactly
+    if e:
+        X, centers = _scaling.scale(X, e), _scaling.scale(centers, e)
     return _assign(X, centers)
 
 
@@ -177,6 +181,9 @@ def update_centers(X, labels, n_clusters):
     X = check_data(X)
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     labels = check_labels(labels, X.shape[0], n_clusters)
+    e = _scaling.data_exponent(X)  # extreme magnitudes: rescale exactly
+    if e:
+        return _scaling.unscale(_update_centers(_scaling.scale(X, e), labels, n_clusters), e)
     return _update_centers(X, labels, n_clusters)
 
 
@@ -235,6 +242,10 @@ def kmeans_objective(X, centers, labels):
     X = check_data(X)
     centers = _check_centers_like(centers, X)
     labels = check_labels(labels, X.shape[0], centers.shape[0])
+    e = _scaling.data_exponent(X, centers)  # extreme magnitudes: rescale exactly
+    if e:
+        J = _objective(_scaling.scale(X, e), _scaling.scale(centers, e), labels)
+        return _scaling.unscale_float(J, 2 * e)
     return _objective(X, centers, labels)
 
 
@@ -288,7 +299,8 @@ def kmeans_plusplus(X, n_clusters, *, seed=None):
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     rng = check_seed(seed)
-    return X[_kmeans_plusplus_indices(X, n_clusters, rng)].copy()
+    e = _scaling.data_exponent(X)  # extreme magnitudes: D^2 sampling on exactly rescaled data
+    return X[_kmeans_plusplus_indices(_scaling.scale(X, e) if e else X, n_clusters, rng)].copy()
 
 
 def _kmeans_plusplus_indices(X, n_clusters, rng):
@@ -306,6 +318,13 @@ def _kmeans_plusplus_indices(X, n_clusters, rng):
             while closest[idx] == 0:  # guard against a zero-weight landing
                 idx -= 1
         else:
+            # fewer distinct points than clusters: centres will coincide
+            warnings.warn(
+                f"X has fewer distinct points than n_clusters={n_clusters}; the "
+                f"remaining {n_clusters - k} centre(s) duplicate chosen ones",
+                DegenerateWarning,
+                stacklevel=3,
+            )
             remaining = np.setdiff1d(np.arange(n), chosen[:k])
             idx = int(rng.choice(remaining))
         chosen[k] = idx
@@ -363,6 +382,21 @@ def kmeans(X, n_clusters, *, init="k-means++", max_iter=300, seed=None):
     -----
     ConvergenceWarning
         If ``max_iter >= 1`` iterations did not reach a fixed point.
+    DegenerateWarning
+        If a cluster became empty (see :func:`update_centers`) or ``X`` has
+        fewer distinct points than ``n_clusters``.
+
+    Notes
+    -----
+    **Degenerate data.** With fewer distinct points than clusters some
+    initial centres coincide; ties go to the lowest index, so the duplicates'
+    clusters are empty and :func:`update_centers` keeps them on data points.
+    With ``init="k-means++"`` every distinct point becomes a centre and
+    :math:`J = 0`; the result never contains NaN.  **Extreme magnitudes.** Data whose largest absolute
+    value is beyond about :math:`10^{\pm 30}` are fitted as ``X / 2**e`` and
+    the results scaled back; scaling by a power of two is exact, so the
+    iterates are those of the unscaled fit but the squared distances cannot
+    overflow or underflow.
 
     Examples
     --------
@@ -376,8 +410,13 @@ def kmeans(X, n_clusters, *, init="k-means++", max_iter=300, seed=None):
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     rng = check_seed(seed)
+    e = _scaling.data_exponent(X)  # extreme magnitudes: fit X / 2**e exactly, scale back
+    if e:
+        X = _scaling.scale(X, e)
     centers = _initial_centers(X, n_clusters, init, rng)
-    return _lloyd(X, centers, max_iter)
+    if e and not isinstance(init, str):
+        centers = _scaling.scale(centers, e)
+    return _scaling.unscale_kmeans_result(_lloyd(X, centers, max_iter), e)
 
 
 def _lloyd(X, centers, max_iter):

@@ -46,6 +46,7 @@ from ._validation import (
     check_responsibilities,
     check_seed,
 )
+from . import _scaling
 from .kmeans import _assign, _initial_centers, _lloyd
 from .numerics import log_gaussian_matrix, logsumexp, precision_cholesky
 
@@ -372,6 +373,10 @@ def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6):
     R = check_responsibilities(responsibilities, X.shape[0])
     covariance_type = check_choice(covariance_type, COVARIANCE_TYPES, "covariance_type")
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
+    e = _scaling.clamp_for_regulariser(_scaling.data_exponent(X), reg_covar)
+    if e:  # extreme magnitudes: exact power-of-two rescaling
+        reg = float(_scaling.scale(reg_covar, 2 * e))
+        return _scaling.unscale_gmm_params(_m_step(_scaling.scale(X, e), R, covariance_type, reg), e)
     return _m_step(X, R, covariance_type, reg_covar)
 
 
@@ -553,6 +558,23 @@ def gmm(
     tol = check_real(tol, "tol", nonnegative=True)
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
     rng = check_seed(seed)
+    e = _scaling.clamp_for_regulariser(_scaling.data_exponent(X), reg_covar)
+    if e:
+        # extreme magnitudes: fit X / 2**e (exact in floating point, same
+        # iterates) with reg_covar / 4**e, then scale the result back
+        if isinstance(init, GMMParams):
+            init = _scaling.scale_gmm_params(init, e)
+        scaled = gmm(
+            _scaling.scale(X, e),
+            n_components,
+            covariance_type=covariance_type,
+            init=init,
+            max_iter=max_iter,
+            tol=tol,
+            reg_covar=float(_scaling.scale(reg_covar, 2 * e)),
+            seed=rng,
+        )
+        return _scaling.unscale_gmm_result(scaled, e, *X.shape)
     params = _initial_params(X, n_components, init, covariance_type, reg_covar, rng)
 
     n = X.shape[0]
