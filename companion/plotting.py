@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CLUSTER_COLORS", "cluster_color", "plot_clusters", "plot_covariance_ellipses", "ellipse_axes"]
+__all__ = [
+    "CLUSTER_COLORS",
+    "cluster_color",
+    "plot_clusters",
+    "plot_covariance_ellipses",
+    "ellipse_axes",
+    "animation_html",
+    "animate_kmeans",
+    "animate_gmm",
+    "animate_annealing",
+]
 
 #: Colour-blind-friendly palette (Okabe and Ito), cluster k gets entry k mod 8.
 CLUSTER_COLORS = (
@@ -123,3 +133,217 @@ def plot_covariance_ellipses(ax, params, *, n_std=(1.0, 2.0), alpha=0.9):
             )
         ax.plot(*mu, marker="+", color="black", ms=10, mew=2)
     return ax
+
+
+# --- animations -------------------------------------------------------------
+#
+# Each ``animate_*`` helper returns a matplotlib ``FuncAnimation`` drawn from a
+# fit's ``history``; :func:`animation_html` turns it into self-contained HTML
+# (frames embedded as PNG, player in plain JavaScript) that plays in the online
+# book without a kernel and offline.
+
+
+def animation_html(anim, name):
+    """Self-contained HTML for ``anim`` with element ids derived from ``name``.
+
+    matplotlib's ``to_jshtml`` names the player's elements with a random
+    UUID; replacing it by ``name`` (unique per page) makes the output
+    identical on every run, so executed notebooks can be compared.
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.Animation
+    name : str
+        Letters, digits and underscores; unique within the page.
+
+    Returns
+    -------
+    str
+    """
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
+    html = anim.to_jshtml(default_mode="once")
+    ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
+    for uid in ids:
+        html = html.replace(uid, name)
+    # matplotlib links Font Awesome from a CDN for the button icons; the book
+    # must work offline, so drop the link and draw the icons as plain text
+    html = re.sub(r"<link rel=\"stylesheet\"\s+href=\"https?://[^\"]*\"\s*/?>", "", html)
+    for icon, text in _BUTTON_TEXT.items():
+        html = html.replace(f'<i class="fa {icon}"></i>', text)
+    return html
+
+
+_BUTTON_TEXT = {
+    "fa-minus": "&minus;",
+    "fa-fast-backward": "&#x23EE;",
+    "fa-step-backward": "&#x23F4;&#x2759;",
+    "fa-play fa-flip-horizontal": "&#x25C0;",
+    "fa-pause": "&#x23F8;",
+    "fa-play": "&#x25B6;",
+    "fa-step-forward": "&#x2759;&#x23F5;",
+    "fa-fast-forward": "&#x23ED;",
+    "fa-plus": "+",
+}
+
+
+def _frame_limits(ax, X, pad=0.05):
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.maximum(hi - lo, 1e-12)
+    ax.set_xlim(lo[0] - pad * span[0], hi[0] + pad * span[0])
+    ax.set_ylim(lo[1] - pad * span[1], hi[1] + pad * span[1])
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+
+
+def animate_kmeans(X, result, *, interval=700, figsize=(4.5, 4), dpi=72):
+    """Lloyd's iterations: frame ``t`` shows the centres ``history.centers[t]`` and the labels they induce.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, 2)
+    result : KMeansResult
+    interval : int
+        Milliseconds per frame.
+    figsize, dpi
+        Size of the frames (kept small: every frame is embedded in the page).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    from .kmeans import assign
+
+    X = np.asarray(X, dtype=np.float64)
+    h = result.history
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi, layout="constrained")
+    _frame_limits(ax, X)
+    dots = ax.scatter(X[:, 0], X[:, 1], s=8, linewidths=0)
+    k = h.centers.shape[1]
+    marks = [ax.plot([], [], marker="X", ms=13, color=cluster_color(j), mec="black", ls="-", lw=1)[0] for j in range(k)]
+    title = ax.set_title("")
+
+    def draw(t):
+        labels = assign(X, h.centers[t])
+        dots.set_color([cluster_color(j) for j in labels])
+        for j, m in enumerate(marks):
+            m.set_data(h.centers[: t + 1, j, 0], h.centers[: t + 1, j, 1])
+            m.set_markevery([t])
+        title.set_text(f"iteration {t}:  J = {h.objective[t]:.1f}")
+        return [dots, *marks, title]
+
+    anim = FuncAnimation(fig, draw, frames=h.centers.shape[0], interval=interval, blit=False)
+    plt.close(fig)
+    return anim
+
+
+def animate_gmm(X, result, *, interval=400, figsize=(4.5, 4), dpi=72, max_frames=25):
+    """EM's iterations: the 1- and 2-standard-deviation ellipses of every component moving.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, 2)
+    result : GMMResult
+    interval : int
+        Milliseconds per frame.
+    figsize, dpi
+        Size of the frames (kept small: every frame is embedded in the page).
+    max_frames : int
+        Longer histories are subsampled (first and last iteration kept).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.patches import Ellipse
+
+    from .mixture import GMMParams
+
+    X = np.asarray(X, dtype=np.float64)
+    h = result.history
+    n_frames = h.means.shape[0]
+    frames = np.unique(np.linspace(0, n_frames - 1, min(n_frames, max_frames)).round().astype(int))
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi, layout="constrained")
+    _frame_limits(ax, X)
+    ax.scatter(X[:, 0], X[:, 1], s=6, color="0.55", linewidths=0)
+    k = h.means.shape[1]
+    patches = []
+    for j in range(k):
+        for c, ls, lw in ((1.0, "-", 2.0), (2.0, "--", 1.0)):
+            e = Ellipse((0, 0), 1, 1, fill=False, ls=ls, lw=lw, color=cluster_color(j))
+            ax.add_patch(e)
+            patches.append((j, c, e))
+    title = ax.set_title("")
+
+    def draw(i):
+        t = frames[i]
+        p = GMMParams(h.weights[t], h.means[t], h.covariances[t], result.covariance_type)
+        covs = p.full_covariances()
+        for j, c, e in patches:
+            w, hgt, angle = ellipse_axes(covs[j], c)
+            e.set_center(p.means[j])
+            e.set_width(w)
+            e.set_height(hgt)
+            e.set_angle(angle)
+        title.set_text(f"iteration {t}:  log-likelihood = {h.log_likelihood[t]:.1f}")
+        return [e for _, _, e in patches] + [title]
+
+    anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
+    plt.close(fig)
+    return anim
+
+
+def animate_annealing(X, result, *, interval=200, figsize=(4.5, 4), dpi=72, max_frames=30):
+    """The annealing sweep: soft k-means means at each :math:`\\sigma`, with circles of radius :math:`\\sigma`.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, 2)
+    result : AnnealingResult
+    interval : int
+        Milliseconds per frame.
+    figsize, dpi
+        Size of the frames (kept small: every frame is embedded in the page).
+    max_frames : int
+        Longer schedules are subsampled (first and last step kept).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.patches import Circle
+
+    X = np.asarray(X, dtype=np.float64)
+    n_steps = result.sigmas.shape[0]
+    frames = np.unique(np.linspace(0, n_steps - 1, min(n_steps, max_frames)).round().astype(int))
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi, layout="constrained")
+    _frame_limits(ax, X)
+    ax.scatter(X[:, 0], X[:, 1], s=6, color="0.6", linewidths=0)
+    k = result.means.shape[1]
+    circles = [ax.add_patch(Circle((0, 0), 1, fill=False, color=cluster_color(j), lw=1.5)) for j in range(k)]
+    marks = [ax.plot([], [], marker="X", ms=12, color=cluster_color(j), mec="black", ls="")[0] for j in range(k)]
+    title = ax.set_title("")
+
+    def draw(i):
+        s = frames[i]
+        mu = result.means[s]
+        for j in range(k):
+            circles[j].set_center(mu[j])
+            circles[j].set_radius(result.sigmas[s])
+            marks[j].set_data([mu[j, 0]], [mu[j, 1]])
+        title.set_text(f"$\\sigma$ = {result.sigmas[s]:.3g}")
+        return circles + marks + [title]
+
+    anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
+    plt.close(fig)
+    return anim

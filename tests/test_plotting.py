@@ -29,3 +29,21 @@ def test_plot_helpers_draw_one_patch_per_component_and_radius():
     assert ax.patches[0].get_edgecolor()[:3] == pytest.approx(matplotlib.colors.to_rgb(cluster_color(0)))
     plt.close(fig)
     assert cluster_color(0) == cluster_color(8)
+
+
+@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
+def test_animation_html_is_deterministic_and_self_contained():
+    from companion.plotting import animate_kmeans, animation_html
+
+    X, _ = cp.make_blobs(60, cp.circle_centers(2, 3.0), seed=1)
+    r = cp.kmeans(X, 2, init=X[:2].copy())
+    a = animation_html(animate_kmeans(X, r, dpi=30), "lloyd_test")
+    b = animation_html(animate_kmeans(X, r, dpi=30), "lloyd_test")
+    assert a == b
+    assert "_anim_imglloyd_test" in a
+    # offline: no link to any server (matplotlib's Font Awesome CDN link is removed)
+    assert "https://" not in a and 'class="fa ' not in a
+    # one embedded PNG frame per history entry
+    assert a.count('data:image/png;base64') == r.n_iter + 1
+    with pytest.raises(ValueError, match="name must be"):
+        animation_html(animate_kmeans(X, r, dpi=30), "bad name")
