@@ -393,7 +393,7 @@ def kmeans(X, n_clusters, *, init="k-means++", max_iter=300, seed=None):
     clusters are empty and :func:`update_centers` keeps them on data points.
     With ``init="k-means++"`` every distinct point becomes a centre and
     :math:`J = 0`; the result never contains NaN.  **Extreme magnitudes.** Data whose largest absolute
-    value is beyond about :math:`10^{\pm 30}` are fitted as ``X / 2**e`` and
+    value is beyond about :math:`10^{\\pm 30}` are fitted as ``X / 2**e`` and
     the results scaled back; scaling by a power of two is exact, so the
     iterates are those of the unscaled fit but the squared distances cannot
     overflow or underflow.
