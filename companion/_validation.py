@@ -359,7 +359,7 @@ def check_gmm_arrays(weights, means, covariances, covariance_type):
     total = weights.sum()
     if (weights < 0).any() or not np.isclose(total, 1.0, rtol=0, atol=1e-8):
         raise ValueError(
-            f"weights must be non-negative and sum to one; got {weights!r} "
+            f"weights must be non-negative and sum to one; got {weights.tolist()} "
             f"(sum {float(total)!r}). Normalise with weights / weights.sum()."
         )
     if covariance_type in ("full", "tied"):
