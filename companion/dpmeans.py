@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import ConvergenceWarning, check_data, check_int, check_real
-from .kmeans import _objective
+from ._validation import ConvergenceWarning, check_data, check_int, check_labels, check_real
+from .kmeans import _check_centers_like, _objective
 from .numerics import _squared_distances
 
 __all__ = ["DPMeansResult", "dp_means", "dp_means_objective"]
@@ -64,9 +64,9 @@ class DPMeansResult:
 def dp_means_objective(X, centers, labels, lam):
     """:math:`J_\\lambda = \\sum_n \\lVert x_n-\\mu_{z_n}\\rVert^2 + \\lambda K` with K the number of centres."""
     X = check_data(X)
-    centers = check_data(centers, "centers")
+    centers = _check_centers_like(centers, X)
     lam = check_real(lam, "lam", nonnegative=True)
-    labels = np.asarray(labels, dtype=np.intp)
+    labels = check_labels(labels, X.shape[0], centers.shape[0])
     return _objective(X, centers, labels) + lam * centers.shape[0]
 
 

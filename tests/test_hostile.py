@@ -242,6 +242,10 @@ CASES = [
     ("squared-distances-nan-centers", lambda: cp.squared_distances(X2, [[np.nan, 0.0]]), Raises(ValueError, "centers contains 1 NaN")),
     ("datasets-std-zero", lambda: cp.make_blobs(10, [[0.0, 0.0]], std=0.0, seed=0), Raises(ValueError, "std must be positive")),
     ("datasets-n-negative", lambda: cp.make_blobs(-5, [[0.0, 0.0]], seed=0), Raises(ValueError, "n_samples must be at least 0")),
+    ("dpmeans-objective-labels-out-of-range", lambda: cp.dp_means_objective(X2, INIT2, np.full(40, 5), 1.0), Raises(ValueError, "labels must lie in [0, 2)")),
+    ("dpmeans-objective-feature-mismatch", lambda: cp.dp_means_objective(X2, np.zeros((2, 3)), TRUE_LABELS, 1.0), Raises(ValueError, "centers must have 2 features like X")),
+    ("dpmeans-lam-negative", lambda: cp.dp_means(X2, lam=-1.0), Raises(ValueError, "lam must be non-negative")),
+    ("anneal-k-too-large", lambda: cp.anneal(X2[:3], 4, sigmas=[1.0]), Raises(ValueError, "n_clusters must be between 1")),
     # --- numerical extremes: correct answers ----------------------------------------------
     ("kmeans-scale-1e150", lambda: km(X2 * 1e150, init=INIT2 * 1e150), Returns(scaled_kmeans_ok(1e150))),
     ("kmeans-scale-1e-150", lambda: km(X2 * 1e-150, init=INIT2 * 1e-150), Returns(scaled_kmeans_ok(1e-150))),
