@@ -4,7 +4,7 @@ This module fits exactly the model the blog post has in mind: ``K``
 components with equal weights :math:`1/K` and one fixed covariance
 :math:`\\sigma^2 I`; only the means are learned.  Its EM ("soft k-means") has
 responsibilities that are a softmax of scaled squared distances
-(the book's ``{eq}`eq-soft-responsibilities```),
+(the book's ``{eq}`eq-l2-soft-responsibilities```),
 
 .. math::
 
