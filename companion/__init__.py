@@ -81,6 +81,8 @@ from .mixture import (
 )
 from .numerics import log_gaussian_density, logsumexp, squared_distances
 
+from . import plotting  # matplotlib itself is imported only when a helper is called
+
 __version__ = "0.1.0"
 
 __all__ = [

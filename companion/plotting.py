@@ -72,7 +72,7 @@ def plot_clusters(ax, X, labels=None, centers=None, *, s=8, alpha=0.6, center_ma
             )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     return ax
 
 
