@@ -24,8 +24,21 @@ type          ``covariances`` shape        meaning
 **Regulariser.** The M-step adds ``reg_covar`` to the diagonal of every
 covariance (:math:`\\Sigma_k + \\epsilon I`), exactly as scikit-learn does, so
 that a component that collapses onto a few points keeps a positive-definite
-covariance and the likelihood stays bounded.  With ``reg_covar=0`` a collapse
-raises a ``ValueError`` that says so.
+covariance and the likelihood stays bounded: every density is at most
+:math:`(2\\pi\\epsilon)^{-D/2}`.  With ``reg_covar=0`` nothing bounds it: a
+component that collapses onto fewer than :math:`D+1` affinely independent
+points has a singular covariance, which raises a ``ValueError`` naming the
+remedy when its Cholesky factor fails (``full``, ``tied``) or a variance is
+exactly zero.  Rounding can instead leave a tiny positive variance (typical
+for ``diag`` and ``spherical``), in which case the fit proceeds towards the
+singularity with a huge likelihood; the convergence chapter shows both.
+
+The regulariser also changes what the M-step maximises: adding
+:math:`\\epsilon I` to the maximiser of the expected complete-data
+log-likelihood is not the maximiser of anything EM's monotonicity theorem
+covers, so with ``reg_covar > 0`` the log-likelihood can decrease slightly
+from one iteration to the next (by :math:`O(\\epsilon^2)` per component near
+a well-posed fit); with ``reg_covar=0`` it never decreases.
 """
 
 from __future__ import annotations
@@ -509,8 +522,9 @@ def gmm(
     """Fit a Gaussian mixture by EM.
 
     Iteration :math:`t` is an E-step at :math:`\\theta^{(t-1)}` followed by an
-    M-step giving :math:`\\theta^{(t)}`; the log-likelihood never decreases
-    along the way :cite:`dempster1977em`.  The fit stops when the average
+    M-step giving :math:`\\theta^{(t)}`.  With ``reg_covar=0`` the
+    log-likelihood never decreases along the way :cite:`dempster1977em`; with
+    a positive regulariser it can dip slightly (see the module docstring).  The fit stops when the average
     log-likelihood per sample changes by less than ``tol`` (the criterion
     scikit-learn uses), or after ``max_iter`` iterations; with ``tol=0`` it
     performs exactly ``max_iter`` iterations.
