@@ -416,7 +416,12 @@ def kmeans(X, n_clusters, *, init="k-means++", max_iter=300, seed=None):
     centers = _initial_centers(X, n_clusters, init, rng)
     if e and not isinstance(init, str):
         centers = _scaling.scale(centers, e)
-    return _scaling.unscale_kmeans_result(_lloyd(X, centers, max_iter), e)
+    # companion/_fast.py computes the same iterates as _lloyd (the plain loop
+    # over the two steps, below) with Hamerly's bounds in row blocks
+    from . import _fast
+
+    loop = _fast.lloyd if _fast.ENABLED else _lloyd
+    return _scaling.unscale_kmeans_result(loop(X, centers, max_iter), e)
 
 
 def _lloyd(X, centers, max_iter):

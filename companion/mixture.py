@@ -590,6 +590,15 @@ def gmm(
         )
         return _scaling.unscale_gmm_result(scaled, e, *X.shape)
     params = _initial_params(X, n_components, init, covariance_type, reg_covar, rng)
+    from . import _fast
+
+    if _fast.ENABLED:
+        # the same iterates as the loop below, with the E-step and the M-step's
+        # statistics fused into one pass over row blocks; see companion/_fast.py
+        # (None: the data are too extreme for its expanded quadratic forms)
+        result = _fast.em(X, params, max_iter, tol, reg_covar)
+        if result is not None:
+            return result
 
     n = X.shape[0]
     R, ll = _e_step(X, params)

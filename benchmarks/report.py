@@ -1,0 +1,153 @@
+"""Machine description, the Markdown table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+
+
+def machine():
+    """CPU model, cores, load, Python/numpy/BLAS/scikit-learn versions."""
+    import numpy as np
+
+    info = {"python": platform.python_version(), "numpy": np.__version__}
+    try:
+        with open("/proc/cpuinfo") as f:
+            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        info["cpu_model"] = models[0] if models else platform.processor()
+        info["logical_cpus_in_cpuinfo"] = len(models)
+    except OSError:
+        info["cpu_model"] = platform.processor() or "unknown"
+    info["cpu_count"] = os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        info["usable_cpus"] = len(os.sched_getaffinity(0))
+    try:
+        info["load_average"] = list(os.getloadavg())
+    except OSError:
+        pass
+    try:
+        import sklearn
+
+        info["sklearn"] = sklearn.__version__
+    except ImportError:
+        info["sklearn"] = None
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpools"] = [
+            {key: p.get(key) for key in ("internal_api", "version", "num_threads", "architecture", "filepath")}
+            for p in threadpool_info()
+        ]
+    except ImportError:
+        cfg = np.show_config(mode="dicts")
+        info["blas"] = cfg.get("Build Dependencies", {}).get("blas")
+    return info
+
+
+def _fmt_s(x):
+    return f"{x * 1e3:.0f} ms" if x >= 0.1 else f"{x * 1e3:.1f} ms"
+
+
+def _fmt_mib(b):
+    return f"{b / 2**20:.1f}"
+
+
+def _fmt_ratio(x):
+    return f"{x:.2f}"
+
+
+def markdown(records, info, *, elapsed=None, load_after=None):
+    lines = ["# Benchmark results", ""]
+    lines.append(
+        "Written by `python -m benchmarks`; see `benchmarks/README.md` for the method. "
+        "Times are medians over the repeats; ratio = companion / scikit-learn (below 1: "
+        "companion is faster). Peak memory: tracemalloc (numpy buffers and Python objects), "
+        "one extra run of each library."
+    )
+    lines += ["", "## Machine", ""]
+    lines.append(f"- CPU: {info.get('cpu_model')}; `os.cpu_count()` = {info.get('cpu_count')}, usable: {info.get('usable_cpus')}")
+    if "load_average" in info:
+        la = ", ".join(f"{x:.2f}" for x in info["load_average"])
+        lines.append(f"- load average (1, 5, 15 min) at the start: {la}" + (
+            f"; at the end: {', '.join(f'{x:.2f}' for x in load_after)}" if load_after else ""))
+    lines.append(f"- Python {info.get('python')}, numpy {info.get('numpy')}, scikit-learn {info.get('sklearn')}")
+    for p in info.get("threadpools", []):
+        lines.append(
+            f"- thread pool: {p.get('internal_api')} {p.get('version') or ''} "
+            f"({p.get('architecture') or ''}), {p.get('num_threads')} threads, `{os.path.basename(p.get('filepath') or '')}`"
+        )
+    if info.get("blas"):
+        lines.append(f"- BLAS (numpy.show_config): {info['blas']}")
+    if elapsed is not None:
+        lines.append(f"- whole benchmark run: {elapsed:.0f} s")
+
+    km = [r for r in records if r["algorithm"] == "kmeans"]
+    if km:
+        lines += ["", "## k-means (Lloyd)", ""]
+        lines.append(
+            "`fixed`: 20 iterations (companion `max_iter=20`, scikit-learn `max_iter=20, tol=0`); "
+            "`converge`: until no label changes (`max_iter=300`). Per-iteration time = fit / number "
+            "of update steps. Same result: identical labels, centres equal to 1e-10 relative, same "
+            "number of update steps."
+        )
+        lines.append("")
+        lines.append("| N | D | K | mode | iters | companion | scikit-learn | ratio | per-iter ratio | peak MiB companion | peak MiB sklearn | memory ratio | same result | target |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in km:
+            lines.append(
+                f"| {r['N']} | {r['D']} | {r['K']} | {r['mode']} | {r['companion_n_iter']} | "
+                f"{_fmt_s(r['companion_s'])} | {_fmt_s(r['sklearn_s'])} | **{_fmt_ratio(r['ratio'])}** | "
+                f"{_fmt_ratio(r['per_iter_ratio'])} | {_fmt_mib(r.get('companion_peak_bytes', float('nan')))} | "
+                f"{_fmt_mib(r.get('sklearn_peak_bytes', float('nan')))} | {_fmt_ratio(r.get('memory_ratio', float('nan')))} | "
+                f"{'yes' if r['agree'] else 'NO'} (centres {r['center_max_rel_diff']:.1e}) | "
+                f"{_target(r)} |"
+            )
+    gm = [r for r in records if r["algorithm"] == "gmm"]
+    if gm:
+        lines += ["", "## Gaussian mixtures (EM)", ""]
+        lines.append(
+            "20 EM iterations with `tol=0` from the same parameters. One iteration = "
+            "(fit with 20 iterations - fit with 1) / 19, so set-up work cancels. Same result: "
+            "weights, means and covariances equal to 1e-8 (relative to their largest magnitude)."
+        )
+        lines.append("")
+        lines.append("| N | D | K | covariance | companion 1 iter | sklearn 1 iter | per-iter ratio | companion fit | sklearn fit | fit ratio | peak MiB companion | peak MiB sklearn | same result | target |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in gm:
+            lines.append(
+                f"| {r['N']} | {r['D']} | {r['K']} | {r['mode']} | {_fmt_s(r['companion_per_iter_s'])} | "
+                f"{_fmt_s(r['sklearn_per_iter_s'])} | **{_fmt_ratio(r['per_iter_ratio'])}** | "
+                f"{_fmt_s(r['companion_s'])} | {_fmt_s(r['sklearn_s'])} | {_fmt_ratio(r['ratio'])} | "
+                f"{_fmt_mib(r.get('companion_peak_bytes', float('nan')))} | {_fmt_mib(r.get('sklearn_peak_bytes', float('nan')))} | "
+                f"{'yes' if r['agree'] else 'NO'} ({r['param_max_rel_diff']:.1e}) | {_target(r)} |"
+            )
+    targets = [r for r in records if "target" in r]
+    if targets:
+        met = sum(r["target_met"] for r in targets)
+        lines += ["", f"**Targets met: {met} of {len(targets)}.**"]
+    return "\n".join(lines) + "\n"
+
+
+def _target(r):
+    if "target" not in r:
+        return ""
+    return ("met" if r["target_met"] else "**missed**") + f": {r['target']}"
+
+
+def write(records, info, directory, *, elapsed=None, load_after=None):
+    md = markdown(records, info, elapsed=elapsed, load_after=load_after)
+    with open(os.path.join(directory, "RESULTS.md"), "w") as f:
+        f.write(md)
+    payload = {
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": info,
+        "elapsed_s": elapsed,
+        "load_average_after": load_after,
+        "cases": records,
+    }
+    with open(os.path.join(directory, "results.json"), "w") as f:
+        json.dump(payload, f, indent=1)
+        f.write("\n")
+    return md

@@ -1,0 +1,644 @@
+"""Fast inner loops for :func:`~companion.kmeans` and :func:`~companion.gmm`.
+
+The step functions the book walks through (:func:`~companion.assign`,
+:func:`~companion.update_centers`, :func:`~companion.e_step`,
+:func:`~companion.m_step`, ...) are written for reading.  This module
+computes the *same iterates* faster, with numpy only, for the loops inside
+the fits.  ``tests/test_fast.py`` checks it against the plain steps: the same
+labels at every iteration, and parameters equal to 1e-10.
+
+k-means (:func:`lloyd`)
+-----------------------
+Lloyd's algorithm with the bounds of Hamerly (2010), vectorised:
+
+* Every point keeps an upper bound :math:`U_n \\ge \\lVert x_n-\\mu_{z_n}\\rVert`
+  and a lower bound :math:`L_n \\le \\min_{j\\ne z_n}\\lVert x_n-\\mu_j\\rVert`.
+  When the centres move by :math:`\\delta_k`, the triangle inequality gives
+  :math:`U_n \\mathrel{+}= \\delta_{z_n}` and
+  :math:`L_n \\mathrel{-}= \\max_{j\\ne z_n}\\delta_j`.  A point with
+  :math:`L_n > U_n` cannot change cluster, and is skipped.  The drifts are
+  accumulated per cluster, so the bound test costs one gather per point.
+* The test keeps a margin :math:`\\sqrt{2T}` with
+  :math:`T = \\max(10^{-10}, 16(D+4)\\varepsilon)\\,(\\max_n\\lVert x_n\\rVert^2 +
+  \\max_k\\lVert\\mu_k\\rVert^2)`, far above the rounding error of the expanded
+  norm the plain :func:`~companion.assign` uses, so a skipped point is one
+  whose label the plain step would also keep.
+* The remaining points are processed in row blocks: one matrix product into
+  a preallocated buffer, ``+ ||mu||^2`` only (``||x||^2`` is constant along a
+  row and cannot change the argmin), the argmin and the second smallest value
+  (the new lower bound).
+* The cluster sums :math:`\\sum_{z_n=k} x_n` are updated from the points that
+  changed cluster only, through a small :math:`\\pm 1` indicator matrix times
+  their rows (one matrix product); centres are sums over counts, as in
+  :func:`~companion.update_centers`, whose empty-cluster policy is reused.
+  They equal the plain step's to about 1e-15 (another order of summation);
+  for small data (``N*D <= EXACT_UPDATE_MAX``) the plain step itself is
+  called, so the centres are bit-identical.
+* The objective :math:`J` of the history comes from the same sums,
+  :math:`J = \\sum_n\\lVert x_n-\\bar x\\rVert^2 - \\sum_k \\lVert s_k\\rVert^2/N_k
+  + \\sum_k N_k\\lVert m_k-\\mu_k\\rVert^2` (:math:`s_k` the centred sum and
+  :math:`m_k` the mean of cluster :math:`k`); when :math:`J` is so small
+  against the spread of the data that this cancels badly, it is computed
+  directly.
+
+References
+----------
+G. Hamerly, "Making k-means even faster", SDM 2010.
+C. Elkan, "Using the triangle inequality to accelerate k-means", ICML 2003.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+_EPS = np.finfo(np.float64).eps
+
+#: When False, :func:`~companion.kmeans` and :func:`~companion.gmm` run their
+#: plain loops over the book's step functions instead (same iterates, slower).
+ENABLED = True
+
+#: Up to this many entries of X, the centres are recomputed by the plain
+#: ``update_centers`` (bit-identical to the plain loop); above, they come from
+#: the cluster sums updated with the moved points only (equal to ~1e-15).
+EXACT_UPDATE_MAX = 1 << 21
+
+#: Target number of float64 entries of one (rows, K) distance block (~1 MiB).
+BLOCK_ENTRIES = 1 << 17
+
+
+#: OpenBLAS runs a product on one thread when M*N*K < 2 * 4 * 65536; threads
+#: started for small products cost more than they save on a busy machine.
+SINGLE_THREAD_MNK = 2 * 4 * 65536
+
+
+def _block_rows(k, d):
+    """Rows per block: the distance block and the gathered rows stay cache-sized."""
+    return int(np.clip(BLOCK_ENTRIES // max(k, d, 1), 256, 8192))
+
+
+def _gemm_step(k, d):
+    """Rows per matrix product, small enough for a single-threaded product."""
+    return max(8, (SINGLE_THREAD_MNK - 1) // max(k * d, 1))
+
+
+def _matmul_rows(A, B, out, step):
+    """out = A @ B, as a loop of row slices of at most ``step`` rows."""
+    m = A.shape[0]
+    if m <= step:
+        np.matmul(A, B, out=out)
+        return
+    for s in range(0, m, step):
+        np.matmul(A[s : s + step], B, out=out[s : s + step])
+
+
+def _accumulate(ind, xc, sums, tmp, step):
+    """sums += ind @ xc, as a loop over slices of the inner dimension."""
+    for s in range(0, xc.shape[0], step):
+        np.matmul(ind[:, s : s + step], xc[s : s + step], out=tmp)
+        sums += tmp
+
+
+class _LloydWorkspace:
+    """Buffers reused across blocks and iterations (first-touch memory is slow)."""
+
+    def __init__(self, n, d, k):
+        self.rows = _block_rows(k, d)
+        self.step = _gemm_step(k, d)
+        self.kd = np.empty((k, d))
+        b = min(self.rows, n)
+        self.dist = np.empty((b, k))
+        self.xb = np.empty((b, d))
+        self.cb = np.empty((b, d))
+        self.ind = np.empty((k, b))
+        self.ar = np.arange(b)
+        self.tmp = np.empty(n)
+        self.mask = np.empty(n, dtype=bool)
+
+
+def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
+    """Index of the nearest centre and the two smallest ``||x - mu||^2 - ||x||^2``.
+
+    Ties go to the lowest index, as in :func:`~companion.assign`.
+    """
+    m = Xb.shape[0]
+    dist = dist[:m]
+    ar = ar[:m]
+    _matmul_rows(Xb, m2C.T, dist, step)  # -2 x . mu_k
+    dist += c_sq  # + ||mu_k||^2
+    lab = np.argmin(dist, axis=1)
+    best = dist[ar, lab]
+    if dist.shape[1] == 1:
+        return lab, best, np.full(m, np.inf)
+    dist[ar, lab] = np.inf
+    second = np.min(dist, axis=1)
+    return lab, best, second
+
+
+def _bounds(best, second, x_sq, T):
+    """Upper and lower bounds on the true distances from the computed ones."""
+    U = np.sqrt(np.maximum(best + x_sq, 0.0) + 2.0 * T)
+    with np.errstate(invalid="ignore"):
+        L = np.sqrt(np.maximum(second + x_sq - 2.0 * T, 0.0))
+    return U, L
+
+
+def _objective_direct(X, centers, labels, ws):
+    """sum_n ||x_n - mu_{z_n}||^2 in blocks (the plain formula, bounded memory)."""
+    total = 0.0
+    rows = ws.rows
+    for s in range(0, X.shape[0], rows):
+        e = min(s + rows, X.shape[0])
+        cb = ws.cb[: e - s]
+        np.take(centers, labels[s:e], axis=0, out=cb)
+        np.subtract(X[s:e], cb, out=cb)
+        total += float(np.einsum("nd,nd->", cb, cb))
+    return total
+
+
+def _objective(X, centers, labels, sums, counts, mean, scatter0, ws):
+    """J(mu, z) from the centred cluster sums; direct when that would cancel."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nz = counts > 0
+        between = float(np.sum(np.einsum("kd,kd->k", sums[nz], sums[nz]) / counts[nz]))
+        m = sums[nz] / counts[nz, None]  # cluster means, centred
+        diff = m - (centers[nz] - mean)
+        shift = float(np.sum(counts[nz] * np.einsum("kd,kd->k", diff, diff)))
+    J = scatter0 - between + shift
+    # J = W - B + S loses about eps * W / J of relative precision; keep 1e-13
+    if not np.isfinite(J) or J <= 1e-3 * scatter0:
+        return _objective_direct(X, centers, labels, ws)
+    return J
+
+
+def _scatter(X, mean, ws):
+    """sum_n ||x_n - xbar||^2 in blocks."""
+    total = 0.0
+    rows = ws.rows
+    for s in range(0, X.shape[0], rows):
+        e = min(s + rows, X.shape[0])
+        cb = ws.cb[: e - s]
+        np.subtract(X[s:e], mean, out=cb)
+        total += float(np.einsum("nd,nd->", cb, cb))
+    return total
+
+
+def _add_moves(sums, counts, Xrows, old, new, mean, ws):
+    """Move rows from clusters ``old`` to ``new`` in the centred sums and counts."""
+    k = sums.shape[0]
+    rows = ws.rows
+    for s in range(0, Xrows.shape[0], rows):
+        e = min(s + rows, Xrows.shape[0])
+        m = e - s
+        ind = ws.ind[:, :m]
+        ind.fill(0.0)
+        ar = ws.ar[:m]
+        ind[new[s:e], ar] = 1.0  # old != new, so the two never collide
+        ind[old[s:e], ar] = -1.0
+        xc = ws.cb[:m]
+        np.subtract(Xrows[s:e], mean, out=xc)
+        _accumulate(ind, xc, sums, ws.kd, ws.step)
+    counts += np.bincount(new, minlength=k)
+    counts -= np.bincount(old, minlength=k)
+
+
+def _centers_from_sums(X, labels, sums, counts, mean):
+    """mu_k = mean + s_k / N_k, and the plain step's policy for empty clusters."""
+    from .kmeans import _relocate_empty
+
+    centers = sums / np.maximum(counts, 1)[:, None] + mean
+    empty = counts == 0
+    if empty.any():
+        centers = _relocate_empty(X, labels, centers, np.flatnonzero(empty))
+    return centers
+
+
+def lloyd(X, centers, max_iter):
+    """Lloyd's iterations from ``centers``; the same result as ``kmeans._lloyd``.
+
+    ``X`` is a checked float64 array (n_samples, n_features), ``centers`` the
+    initial centres (n_clusters, n_features).  Returns a ``KMeansResult``.
+    """
+    from .kmeans import ConvergenceWarning, KMeansHistory, KMeansResult, _update_centers
+
+    X = np.ascontiguousarray(X)
+    n, d = X.shape
+    k = centers.shape[0]
+    ws = _LloydWorkspace(n, d, k)
+    rows = ws.rows
+    x_sq = np.einsum("nd,nd->n", X, X)
+    mean = X.mean(axis=0)
+    scatter0 = _scatter(X, mean, ws)
+    x_sq_max = float(x_sq.max())
+    c_sq_max = 0.0
+    tol_coef = max(1e-10, 16.0 * (d + 4) * _EPS)
+
+    def error_scale(C):
+        nonlocal c_sq_max
+        c_sq_max = max(c_sq_max, float(np.max(np.einsum("kd,kd->k", C, C))))
+        return tol_coef * (x_sq_max + c_sq_max)
+
+    # ---- initial assignment of every point, its bounds and the cluster sums
+    T = error_scale(centers)
+    m2C = -2.0 * centers
+    c_sq = np.einsum("kd,kd->k", centers, centers)
+    labels = np.empty(n, dtype=np.intp)
+    Ubase = np.empty(n)  # U_n = Ubase_n + drift[z_n]
+    Lbase = np.empty(n)  # L_n = Lbase_n - drift_other[z_n]
+    sums = np.zeros((k, d))
+    for s in range(0, n, rows):
+        e = min(s + rows, n)
+        lab, best, second = _nearest_two(X[s:e], m2C, c_sq, ws.dist, ws.ar, ws.step)
+        labels[s:e] = lab
+        Ubase[s:e], Lbase[s:e] = _bounds(best, second, x_sq[s:e], T)
+        ind = ws.ind[:, : e - s]
+        ind.fill(0.0)
+        ind[lab, ws.ar[: e - s]] = 1.0
+        xc = ws.cb[: e - s]
+        np.subtract(X[s:e], mean, out=xc)
+        _accumulate(ind, xc, sums, ws.kd, ws.step)
+    counts = np.bincount(labels, minlength=k)
+    drift = np.zeros(k)  # sum over iterations of delta_k
+    drift_other = np.zeros(k)  # sum over iterations of max_{j != k} delta_j
+    Gbase = Lbase - Ubase  # L_n - U_n = Gbase_n - (drift + drift_other)[z_n]
+
+    objectives = [_objective(X, centers, labels, sums, counts, mean, scatter0, ws)]
+    history_centers = [centers]
+    n_changed = [n]
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        if n * d <= EXACT_UPDATE_MAX:
+            new_centers = _update_centers(X, labels, k)  # the plain step itself
+        else:
+            new_centers = _centers_from_sums(X, labels, sums, counts, mean)
+        step = new_centers - centers
+        delta = np.sqrt(np.einsum("kd,kd->k", step, step))  # how far each centre moved
+        centers = new_centers
+        T = error_scale(centers)
+        margin = np.sqrt(2.0 * T)
+        if k > 1:
+            top = np.argmax(delta)
+            other = np.full(k, delta[top])
+            rest = delta.copy()
+            rest[top] = -np.inf
+            other[top] = rest.max()
+            drift += delta
+            drift_other += other
+        m2C = -2.0 * centers
+        c_sq = np.einsum("kd,kd->k", centers, centers)
+
+        # points whose bounds no longer prove their label: L_n - U_n <= margin
+        gap = ws.tmp
+        np.take(drift + drift_other, labels, out=gap)
+        np.subtract(Gbase, gap, out=gap)
+        np.less_equal(gap, margin, out=ws.mask)
+        cand = np.flatnonzero(ws.mask)
+
+        changed_idx, changed_old, changed_new = [], [], []
+        for s in range(0, cand.size, rows):
+            idx = cand[s : s + rows]
+            m = idx.size
+            xb = ws.xb[:m]
+            np.take(X, idx, axis=0, out=xb)
+            lab_old = labels[idx]
+            # tighten U_n with the exact distance to the own centre first
+            cb = ws.cb[:m]
+            np.take(centers, lab_old, axis=0, out=cb)
+            np.subtract(xb, cb, out=cb)
+            own = np.einsum("nd,nd->n", cb, cb)
+            U = np.sqrt(own + 2.0 * T)
+            L = Lbase[idx] - drift_other[lab_old]
+            keep = L - U > margin
+            if keep.any():
+                Ubase[idx[keep]] = U[keep] - drift[lab_old[keep]]
+                Gbase[idx[keep]] = Lbase[idx[keep]] - Ubase[idx[keep]]
+                todo = ~keep
+                idx, lab_old, xb = idx[todo], lab_old[todo], xb[todo]
+                if idx.size == 0:
+                    continue
+            lab, best, second = _nearest_two(xb, m2C, c_sq, ws.dist, ws.ar, ws.step)
+            U, L = _bounds(best, second, x_sq[idx], T)
+            labels[idx] = lab
+            Ubase[idx] = U - drift[lab]
+            Lbase[idx] = L + drift_other[lab]
+            Gbase[idx] = Lbase[idx] - Ubase[idx]
+            moved = lab != lab_old
+            if moved.any():
+                changed_idx.append(idx[moved])
+                changed_old.append(lab_old[moved])
+                changed_new.append(lab[moved])
+        changed = int(sum(c.size for c in changed_idx))
+        if changed:
+            idx = np.concatenate(changed_idx)
+            _add_moves(
+                sums,
+                counts,
+                X[idx],
+                np.concatenate(changed_old),
+                np.concatenate(changed_new),
+                mean,
+                ws,
+            )
+        objectives.append(_objective(X, centers, labels, sums, counts, mean, scatter0, ws))
+        history_centers.append(centers)
+        n_changed.append(changed)
+        if changed == 0:
+            converged = True
+            break
+    if max_iter > 0 and not converged:
+        warnings.warn(
+            f"k-means did not converge in max_iter={max_iter} iterations "
+            f"({n_changed[-1]} labels still changing); increase max_iter",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    history = KMeansHistory(
+        objective=np.array(objectives),
+        centers=np.stack(history_centers),
+        n_changed=np.array(n_changed),
+    )
+    return KMeansResult(
+        centers=centers,
+        labels=labels,
+        objective=objectives[-1],
+        n_iter=n_iter,
+        converged=converged,
+        history=history,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Gaussian mixtures
+# ---------------------------------------------------------------------------
+#
+# One pass over the data per EM iteration.  For a block of rows, the
+# log-densities of all K components are one matrix product of a (K, F) weight
+# matrix with augmented features of the rows (F columns), computed in
+# coordinates centred on the data mean:
+#
+#   diag, spherical : features [x, x*x, 1]
+#   full            : features [x_i x_j (i <= j), x, 1]
+#   tied            : features [y, ||y||^2, 1] with y = x P, P the shared
+#                     precision Cholesky factor
+#
+# a_kn = log pi_k + log N(x_n | mu_k, Sigma_k) is laid out (K, rows) so that
+# the log-sum-exp reduces over the first axis (elementwise over rows, fast),
+# the responsibilities are computed in place, and the sufficient statistics
+# of the M-step are one more product, R @ features, accumulated over blocks.
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+class _EMWorkspace:
+    def __init__(self, X, covariance_type, k):
+        n, d = X.shape
+        self.n, self.d, self.k = n, d, k
+        self.ctype = covariance_type
+        self.mean = X.mean(axis=0)
+        if covariance_type == "full":
+            self.iu = np.triu_indices(d)
+            self.f = len(self.iu[0]) + d + 1
+        elif covariance_type == "tied":
+            self.f = d + 2  # E-step features [y, ||y||^2, 1]
+        else:
+            self.f = 2 * d + 1
+        self.rows = _block_rows(k, self.f)
+        self.step = _gemm_step(k, self.f)
+        b = min(self.rows, n)
+        self.xc = np.empty((b, d))
+        self.Z = np.empty((b, self.f))
+        self.A = np.empty((k, b))
+        self.mx = np.empty(b)
+        self.kf = np.empty((k, self.f))
+        if covariance_type == "tied":
+            self.Zs = np.empty((b, d + 1))  # M-step features [x, 1]
+            self.kf_s = np.empty((k, d + 1))
+            self.scatter = None  # sum_n x x^T (centred), computed once
+
+    def features(self, X, s, e, P=None):
+        """Augmented features of rows s:e (centred) in self.Z[:m]; returns (xc, Z)."""
+        m = e - s
+        d = self.d
+        xc = self.xc[:m]
+        np.subtract(X[s:e], self.mean, out=xc)
+        Z = self.Z[:m]
+        if self.ctype == "full":
+            q = len(self.iu[0])
+            i, j = self.iu
+            np.multiply(xc[:, i], xc[:, j], out=Z[:, :q])
+            Z[:, q : q + d] = xc
+        elif self.ctype == "tied":
+            y = Z[:, :d]
+            np.matmul(xc, P, out=y)
+            np.einsum("nd,nd->n", y, y, out=Z[:, d])
+        else:
+            Z[:, :d] = xc
+            np.multiply(xc, xc, out=Z[:, d : 2 * d])
+        Z[:, -1] = 1.0
+        return xc, Z
+
+
+def _em_weights(params, ws):
+    """(K, F) matrix W with a_kn = W_k . features(x_n), and for tied P (centred)."""
+    k, d = ws.k, ws.d
+    ctype = ws.ctype
+    P = params._prec_chol
+    mu = params.means - ws.mean
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(params.weights)
+    W = np.empty((k, ws.f))
+    if ctype == "full":
+        # Lambda_k = P_k P_k^T;  a = c_k + x.(Lambda mu) - x^T Lambda x / 2
+        Lam = np.matmul(P, np.swapaxes(P, 1, 2))
+        i, j = ws.iu
+        q = len(i)
+        W[:, :q] = -Lam[:, i, j]  # off-diagonal x_i x_j appear twice in x^T Lambda x
+        diag = i == j
+        W[:, :q][:, diag] *= 0.5
+        b = np.einsum("kij,kj->ki", Lam, mu)
+        W[:, q : q + d] = b
+        log_det = np.sum(np.log(np.diagonal(P, axis1=1, axis2=2)), axis=1)
+        W[:, -1] = log_pi - 0.5 * d * _LOG_2PI + log_det - 0.5 * np.einsum("ki,ki->k", b, mu)
+        return W, None
+    if ctype == "tied":
+        m = mu @ P  # a = c_k + y.m_k - ||y||^2 / 2 - ||m_k||^2 / 2
+        W[:, :d] = m
+        W[:, d] = -0.5
+        log_det = np.sum(np.log(np.diag(P)))
+        W[:, -1] = log_pi - 0.5 * d * _LOG_2PI + log_det - 0.5 * np.einsum("kd,kd->k", m, m)
+        return W, P
+    prec = P**2  # 1 / sigma^2, shape (K, D) or (K,)
+    if ctype == "spherical":
+        prec = np.broadcast_to(prec[:, None], (k, d))
+        log_det = d * np.log(P)
+    else:
+        log_det = np.sum(np.log(P), axis=1)
+    W[:, :d] = mu * prec
+    W[:, d : 2 * d] = -0.5 * prec
+    W[:, -1] = log_pi - 0.5 * d * _LOG_2PI + log_det - 0.5 * np.einsum("kd,kd->k", mu * mu, prec)
+    return W, None
+
+
+def _em_safe(params, ws):
+    """Whether the expanded quadratic forms keep the log-densities accurate.
+
+    Expanding ``(x-mu)^T Lambda (x-mu)`` loses about
+    ``eps * ||P||_F^2 (max_n ||x_n||^2 + ||mu_k||^2)`` (centred coordinates);
+    beyond 1e-7 (far-away outliers against a collapsed component, say) the
+    plain E-step, which forms ``x - mu`` first, is used instead.
+    """
+    P = params._prec_chol
+    mu = params.means - ws.mean
+    if ws.ctype == "full":
+        p2 = np.einsum("kij,kij->k", P, P)
+    elif ws.ctype == "tied":
+        p2 = np.full(ws.k, np.einsum("ij,ij->", P, P))
+    elif ws.ctype == "diag":
+        p2 = np.einsum("kd,kd->k", P, P)
+    else:
+        p2 = ws.d * P**2
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = 8.0 * (ws.d + 2) * _EPS * p2 * (ws.radius2 + np.einsum("kd,kd->k", mu, mu))
+    return bool(np.all(bound <= 1e-7))
+
+
+def _em_pass(X, params, ws, *, stats=True, R_out=None):
+    """E-step at ``params`` over all rows: log-likelihood and M-step statistics.
+
+    Returns (log_likelihood, S) with S = sum_n r_nk [features_n] of shape
+    (K, F) (for tied: (K, D + 1), the features [x, 1]).  With ``R_out`` (N, K)
+    the responsibilities are written there.
+    """
+    W, P = _em_weights(params, ws)
+    k = ws.k
+    S = np.zeros((k, ws.Zs.shape[1] if ws.ctype == "tied" else ws.f)) if stats else None
+    kf = ws.kf_s if ws.ctype == "tied" else ws.kf
+    ll = 0.0
+    for s in range(0, ws.n, ws.rows):
+        e = min(s + ws.rows, ws.n)
+        m = e - s
+        xc, Z = ws.features(X, s, e, P)
+        A = ws.A[:, :m]
+        _matmul_rows(Z, W.T, A.T, ws.step)  # a_kn, laid out (K, rows)
+        mx = ws.mx[:m]
+        np.max(A, axis=0, out=mx)
+        np.subtract(A, mx, out=A)
+        np.exp(A, out=A)
+        tot = np.sum(A, axis=0)
+        A /= tot  # r_nk = exp(a_nk - logsumexp_j a_nj)
+        ll += float(np.sum(mx) + np.sum(np.log(tot)))
+        if R_out is not None:
+            R_out[s:e] = A.T
+        if stats:
+            if ws.ctype == "tied":
+                Zs = ws.Zs[:m]
+                Zs[:, :-1] = xc
+                Zs[:, -1] = 1.0
+                _accumulate(A, Zs, S, kf, ws.step)
+            else:
+                _accumulate(A, Z, S, kf, ws.step)
+    return ll, S
+
+
+def _em_m_step(S, ws, reg_covar):
+    """Parameters from the statistics of :func:`_em_pass`, as in ``mixture._m_step``."""
+    from .mixture import GMMParams
+
+    d, ctype = ws.d, ws.ctype
+    Nk = S[:, -1] + 10 * _EPS  # N_k = sum_n r_nk
+    weights = Nk / Nk.sum()  # pi_k = N_k / N
+    if ctype == "full":
+        q = len(ws.iu[0])
+        mu = S[:, q : q + d] / Nk[:, None]  # centred mu_k
+        second = np.empty((ws.k, d, d))
+        i, j = ws.iu
+        second[:, i, j] = S[:, :q] / Nk[:, None]
+        second[:, j, i] = second[:, i, j]
+        # Sigma_k = sum_n r_nk x x^T / N_k - mu_k mu_k^T + eps I
+        Sigma = second - mu[:, :, None] * mu[:, None, :]
+        Sigma[:, np.arange(d), np.arange(d)] += reg_covar
+    elif ctype == "tied":
+        mu = S[:, :d] / Nk[:, None]
+        Sigma = (ws.scatter - (Nk[:, None] * mu).T @ mu) / Nk.sum()
+        Sigma = 0.5 * (Sigma + Sigma.T)
+        Sigma.flat[:: d + 1] += reg_covar
+    else:
+        mu = S[:, :d] / Nk[:, None]
+        diag = S[:, d : 2 * d] / Nk[:, None] - mu**2
+        np.maximum(diag, 0.0, out=diag)
+        diag += reg_covar
+        Sigma = diag if ctype == "diag" else diag.mean(axis=1)
+    return GMMParams(weights, mu + ws.mean, Sigma, ctype)
+
+
+def em(X, params, max_iter, tol, reg_covar):
+    """EM iterations from ``params``; the same fit as the loop in ``mixture.gmm``.
+
+    ``X`` is a checked float64 array, ``params`` the initial GMMParams.
+    Returns a ``GMMResult``, or None when the expanded forms would lose
+    accuracy (see :func:`_em_safe`); the caller then runs the plain loop.
+    """
+    from .mixture import ConvergenceWarning, GMMHistory, GMMResult
+
+    X = np.ascontiguousarray(X)
+    n = X.shape[0]
+    ws = _EMWorkspace(X, params.covariance_type, params.n_components)
+    if ws.ctype == "tied":
+        ws.scatter = np.zeros((ws.d, ws.d))
+        for s in range(0, n, ws.rows):
+            xc, _ = ws.features(X, s, min(s + ws.rows, n), np.eye(ws.d))
+            ws.scatter += xc.T @ xc
+    ws.radius2 = float(np.max(np.einsum("nd,nd->n", X - ws.mean, X - ws.mean)))
+    if not _em_safe(params, ws):
+        return None
+    R = np.empty((n, ws.k))
+    ll, S = _em_pass(X, params, ws, stats=max_iter > 0, R_out=R if max_iter == 0 else None)
+    lls, means, weights, covs = [ll], [params.means], [params.weights], [params.covariances]
+    converged = False
+    n_iter = 0
+    change = np.nan
+    for n_iter in range(1, max_iter + 1):
+        try:
+            params = _em_m_step(S, ws, reg_covar)
+        except ValueError:  # not positive definite: let the plain loop say so
+            return None
+        if not _em_safe(params, ws):
+            return None
+        last = n_iter == max_iter
+        ll_new, S = _em_pass(X, params, ws, stats=not last, R_out=R if last else None)
+        lls.append(ll_new)
+        means.append(params.means)
+        weights.append(params.weights)
+        covs.append(params.covariances)
+        change = (ll_new - ll) / n
+        ll = ll_new
+        if abs(change) < tol:
+            converged = True
+            if not last:
+                _em_pass(X, params, ws, stats=False, R_out=R)
+            break
+    if tol > 0 and max_iter > 0 and not converged:
+        warnings.warn(
+            f"EM did not converge in max_iter={max_iter} iterations (last change of "
+            f"the per-sample log-likelihood {change:.3g} >= tol={tol}); increase "
+            "max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    history = GMMHistory(
+        log_likelihood=np.array(lls),
+        means=np.stack(means),
+        weights=np.stack(weights),
+        covariances=np.stack(covs),
+    )
+    return GMMResult(
+        params=params,
+        log_likelihood=ll,
+        n_iter=n_iter,
+        converged=converged,
+        history=history,
+        responsibilities=R,
+        labels=np.argmax(R, axis=1),
+    )
