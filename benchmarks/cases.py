@@ -68,7 +68,7 @@ def kmeans_case(n, d, k, mode, repeats=None, *, memory=True):
     ours, theirs = res["companion"], res["sklearn"]
     # scikit-learn counts the pass that finds the labels unchanged as an
     # iteration; companion's n_iter counts the update steps before it
-    sk_updates = theirs.n_iter_ if mode == "fixed" or ours.n_iter == max_iter else theirs.n_iter_ - 1
+    sk_updates = theirs.n_iter_ - 1 if ours.converged else theirs.n_iter_
     same_labels = bool(np.array_equal(ours.labels, theirs.labels_))
     center_diff = _rel_diff(ours.centers, theirs.cluster_centers_)
     record = {
@@ -84,6 +84,7 @@ def kmeans_case(n, d, k, mode, repeats=None, *, memory=True):
         "companion_times_s": times["companion"],
         "sklearn_times_s": times["sklearn"],
         "companion_n_iter": int(ours.n_iter),
+        "companion_converged": bool(ours.converged),
         "sklearn_n_iter": int(theirs.n_iter_),
         "sklearn_update_steps": int(sk_updates),
         "same_labels": same_labels,

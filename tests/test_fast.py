@@ -1,0 +1,211 @@
+"""companion._fast gives the iterates of the plain step functions.
+
+k-means: the same labels at every iteration and centres equal to 1e-12
+relative; EM: parameters equal to 1e-10.  Shapes include N not divisible by
+the block size, K = 1, D = 1, empty clusters, duplicated points and ties.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import companion as cp
+from companion import _fast, mixture
+from companion.kmeans import _lloyd
+
+pytestmark = pytest.mark.filterwarnings("ignore::companion.ConvergenceWarning")
+
+
+def plain_lloyd_labels(X, centers, n_iter):
+    """Labels after each of ``n_iter`` plain iterations (entry 0: the initial assignment)."""
+    labels = [cp.assign(X, centers)]
+    for _ in range(n_iter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", cp.DegenerateWarning)
+            centers = cp.update_centers(X, labels[-1], centers.shape[0])
+        labels.append(cp.assign(X, centers))
+    return labels
+
+
+def check_lloyd(X, C, max_iter=40, *, exact_centers=False):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = _lloyd(X, C, max_iter)
+        b = _fast.lloyd(X, C, max_iter)
+    assert a.n_iter == b.n_iter and a.converged == b.converged
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.history.n_changed, b.history.n_changed)
+    scale = max(1.0, float(np.max(np.abs(a.history.centers))))
+    np.testing.assert_allclose(b.history.centers, a.history.centers, rtol=0, atol=1e-12 * scale)
+    if exact_centers:
+        np.testing.assert_array_equal(b.history.centers, a.history.centers)
+    np.testing.assert_allclose(b.history.objective, a.history.objective, rtol=1e-10, atol=1e-12)
+    # the same labels at every iteration, not only at the end
+    t_values = sorted({1, a.n_iter // 2, a.n_iter})
+    plain = plain_lloyd_labels(X, C, a.n_iter)
+    for t in t_values:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            np.testing.assert_array_equal(_fast.lloyd(X, C, t).labels, plain[t])
+    return a, b
+
+
+def blobs(n, d, k, spread=2.0, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((k, d))[rng.integers(0, k, n)] * spread + rng.standard_normal((n, d))
+    return X, X[rng.choice(n, k, replace=False)].copy()
+
+
+@pytest.mark.parametrize(
+    "n, d, k",
+    [(1, 1, 1), (7, 1, 3), (300, 2, 1), (1000, 1, 4), (2049, 3, 5), (3001, 5, 17), (4099, 16, 32)],
+)
+def test_lloyd_matches_plain_loop(n, d, k):
+    X, C = blobs(n, d, k, seed=n)
+    check_lloyd(X, C)
+
+
+def test_lloyd_blocks_not_dividing_n(monkeypatch):
+    # blocks of 256 rows and GEMM slices of 8 rows: N = 1000 is divisible by neither
+    monkeypatch.setattr(_fast, "BLOCK_ENTRIES", 256 * 4)
+    monkeypatch.setattr(_fast, "SINGLE_THREAD_MNK", 8 * 4 * 3)
+    X, C = blobs(1000, 3, 4, seed=3)
+    check_lloyd(X, C)
+
+
+def test_lloyd_large_data_uses_incremental_sums(monkeypatch):
+    # above EXACT_UPDATE_MAX the centres come from incrementally updated sums
+    monkeypatch.setattr(_fast, "EXACT_UPDATE_MAX", 0)
+    X, C = blobs(5000, 4, 9, seed=11)
+    check_lloyd(X, C, 60)
+
+
+def test_lloyd_small_data_centres_are_bit_identical():
+    X, C = blobs(2000, 3, 6, seed=4)
+    check_lloyd(X, C, exact_centers=True)
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_lloyd_empty_clusters_follow_the_plain_policy(monkeypatch, incremental):
+    if incremental:
+        monkeypatch.setattr(_fast, "EXACT_UPDATE_MAX", 0)
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((500, 2))
+    # two centres far away: their clusters are empty after the first assignment
+    C = np.vstack([X[:3], [[100.0, 100.0], [-100.0, 100.0]]])
+    with pytest.warns(cp.DegenerateWarning):
+        _fast.lloyd(X, C, 5)
+    check_lloyd(X, C)
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_lloyd_duplicates_and_ties(monkeypatch, incremental):
+    if incremental:
+        monkeypatch.setattr(_fast, "EXACT_UPDATE_MAX", 0)
+    # integer points on a grid, many duplicates, centres equidistant from many points
+    rng = np.random.default_rng(5)
+    X = rng.integers(-3, 4, size=(800, 2)).astype(float)
+    C = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, -1.0], [0.0, 0.0]])
+    check_lloyd(X, C)
+    # duplicated centres: ties go to the lowest index in both
+    C2 = np.array([[0.0, 0.0], [0.0, 0.0], [2.0, 2.0]])
+    check_lloyd(X, C2)
+
+
+def test_lloyd_all_points_identical():
+    X = np.ones((50, 3))
+    check_lloyd(X, X[:2].copy())
+
+
+def test_kmeans_uses_the_fast_path_and_the_switch(monkeypatch):
+    X, C = blobs(3000, 2, 5, seed=8)
+    fast = cp.kmeans(X, 5, init=C)
+    monkeypatch.setattr(_fast, "ENABLED", False)
+    plain = cp.kmeans(X, 5, init=C)
+    np.testing.assert_array_equal(fast.labels, plain.labels)
+    np.testing.assert_array_equal(fast.centers, plain.centers)
+
+
+# ------------------------------------------------------------------------ EM
+
+
+def plain_em(X, p, ctype, n_iter, reg=1e-6):
+    R, ll = mixture._e_step(X, p)
+    params, lls = [p], [ll]
+    for _ in range(n_iter):
+        p = mixture._m_step(X, R, ctype, reg)
+        R, ll = mixture._e_step(X, p)
+        params.append(p)
+        lls.append(ll)
+    return params, lls, R
+
+
+def gmm_data(n, d, k, seed=0):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((k, d, d)) / np.sqrt(d) + np.eye(d)
+    z = rng.integers(0, k, n)
+    X = 3.0 * rng.standard_normal((k, d))[z] + np.einsum("nij,nj->ni", A[z], rng.standard_normal((n, d)))
+    return X
+
+
+def initial(X, k, ctype, seed=1):
+    rng = np.random.default_rng(seed)
+    C = X[rng.choice(X.shape[0], k, replace=False)]
+    R = np.zeros((X.shape[0], k))
+    R[np.arange(X.shape[0]), cp.assign(X, C)] = 1.0
+    return cp.m_step(X, R, ctype, reg_covar=1e-6)
+
+
+@pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
+@pytest.mark.parametrize("n, d, k", [(1, 1, 1), (40, 1, 2), (500, 2, 1), (1001, 3, 4), (2500, 6, 5)])
+def test_em_matches_plain_loop(ctype, n, d, k):
+    X = gmm_data(n, d, k, seed=n + d)
+    p0 = initial(X, k, ctype)
+    params, lls, R = plain_em(X, p0, ctype, 15)
+    r = _fast.em(X, p0, 15, 0.0, 1e-6)
+    assert r is not None and r.n_iter == 15
+    for t, p in enumerate(params):
+        for name in ("weights", "means", "covariances"):
+            a, b = getattr(p, name), getattr(r.history, name)[t]
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-10 * max(1.0, np.abs(a).max()))
+    # (with a single point the plain tied M-step cancels x x^T - N_k mu mu^T in raw
+    # coordinates, leaving ~1e-14 in a covariance of reg_covar = 1e-6)
+    np.testing.assert_allclose(r.history.log_likelihood, lls, rtol=1e-10, atol=1e-7)
+    np.testing.assert_allclose(r.responsibilities, R, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(r.labels, np.argmax(R, axis=1))
+
+
+@pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
+def test_em_blocks_not_dividing_n(monkeypatch, ctype):
+    monkeypatch.setattr(_fast, "BLOCK_ENTRIES", 256 * 4)
+    monkeypatch.setattr(_fast, "SINGLE_THREAD_MNK", 40)
+    X = gmm_data(999, 3, 3, seed=9)
+    p0 = initial(X, 3, ctype)
+    params, _, R = plain_em(X, p0, ctype, 5)
+    r = _fast.em(X, p0, 5, 0.0, 1e-6)
+    np.testing.assert_allclose(r.means, params[-1].means, rtol=0, atol=1e-10 * np.abs(X).max())
+    np.testing.assert_allclose(r.covariances, params[-1].covariances, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(r.responsibilities, R, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
+def test_gmm_fast_and_plain_agree_with_tol_and_duplicates(monkeypatch, ctype):
+    X = np.repeat(gmm_data(300, 2, 3, seed=4), 2, axis=0)  # every point twice
+    fast = cp.gmm(X, 3, covariance_type=ctype, seed=0, tol=1e-6)
+    monkeypatch.setattr(_fast, "ENABLED", False)
+    plain = cp.gmm(X, 3, covariance_type=ctype, seed=0, tol=1e-6)
+    assert fast.n_iter == plain.n_iter and fast.converged == plain.converged
+    np.testing.assert_allclose(fast.means, plain.means, rtol=0, atol=1e-10 * np.abs(X).max())
+    np.testing.assert_allclose(fast.covariances, plain.covariances, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(fast.responsibilities, plain.responsibilities, atol=1e-10)
+    assert fast.log_likelihood == pytest.approx(plain.log_likelihood, rel=1e-12)
+
+
+def test_em_declines_extreme_data():
+    # a collapsed component next to a far outlier: the expanded forms would cancel
+    X = np.array([[0.0], [1e150]])
+    p = cp.GMMParams([0.5, 0.5], [[0.0], [1e150]], [[[1e-6]], [[1e-6]]], "full")
+    assert _fast.em(X, p, 3, 0.0, 1e-6) is None
+    r = cp.gmm(X, 2, covariance_type="full", init=p, max_iter=3, tol=0.0)
+    assert np.isfinite(r.log_likelihood)
