@@ -79,9 +79,12 @@ def _assignment_pass(X, centers, lam):
     opening only the distances to the new centre are added.
     """
     n = X.shape[0]
-    D2 = _squared_distances(X, centers)
-    best = D2.min(axis=1)
-    new_labels = D2.argmin(axis=1)
+    new_labels = _squared_distances(X, centers).argmin(axis=1)
+    # the threshold test uses the exact distance to the chosen centre: the
+    # expanded norm can leave a point a tiny positive distance from a centre
+    # sitting on it, which with lam = 0 would reopen that cluster forever
+    diff = X - centers[new_labels]
+    best = np.einsum("nd,nd->n", diff, diff)
     centers = list(centers)
     start = 0
     while True:
@@ -94,7 +97,8 @@ def _assignment_pass(X, centers, lam):
         best[i] = 0.0
         # later points may now be closer to the new centre
         rest = slice(i + 1, n)
-        d_new = _squared_distances(X[rest], X[i : i + 1])[:, 0]
+        diff = X[rest] - X[i]
+        d_new = np.einsum("nd,nd->n", diff, diff)
         closer = d_new < best[rest]
         best[rest] = np.where(closer, d_new, best[rest])
         new_labels[rest] = np.where(closer, len(centers) - 1, new_labels[rest])

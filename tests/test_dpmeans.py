@@ -31,6 +31,13 @@ def test_large_lambda_gives_one_cluster_small_lambda_gives_n():
     assert small.objective == pytest.approx(40 * 1e-9)
 
 
+def test_lambda_zero_converges_to_one_cluster_per_distinct_point():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 2))
+    r = cp.dp_means(X, 0.0)
+    assert r.converged and r.n_clusters == 300 and r.objective == 0.0
+
+
 def test_well_separated_blobs_are_found():
     X, y = cp.make_blobs(300, cp.circle_centers(5, 20.0), std=1.0, seed=3)
     r = cp.dp_means(X, lam=50.0)
