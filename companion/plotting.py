@@ -222,7 +222,8 @@ def animate_kmeans(X, result, *, interval=700, figsize=(4.5, 4), dpi=72):
 
     X = np.asarray(X, dtype=np.float64)
     h = result.history
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi, layout="constrained")
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)  # fixed: no re-layout per frame
     _frame_limits(ax, X)
     dots = ax.scatter(X[:, 0], X[:, 1], s=8, linewidths=0)
     k = h.centers.shape[1]
@@ -271,7 +272,8 @@ def animate_gmm(X, result, *, interval=400, figsize=(4.5, 4), dpi=72, max_frames
     h = result.history
     n_frames = h.means.shape[0]
     frames = np.unique(np.linspace(0, n_frames - 1, min(n_frames, max_frames)).round().astype(int))
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi, layout="constrained")
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)  # fixed: no re-layout per frame
     _frame_limits(ax, X)
     ax.scatter(X[:, 0], X[:, 1], s=6, color="0.55", linewidths=0)
     k = h.means.shape[1]
@@ -326,7 +328,8 @@ def animate_annealing(X, result, *, interval=200, figsize=(4.5, 4), dpi=72, max_
     X = np.asarray(X, dtype=np.float64)
     n_steps = result.sigmas.shape[0]
     frames = np.unique(np.linspace(0, n_steps - 1, min(n_steps, max_frames)).round().astype(int))
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi, layout="constrained")
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)  # fixed: no re-layout per frame
     _frame_limits(ax, X)
     ax.scatter(X[:, 0], X[:, 1], s=6, color="0.6", linewidths=0)
     k = result.means.shape[1]
