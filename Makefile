@@ -3,7 +3,8 @@
 #                 the HTML book in _build/html; any warning or cell error fails
 #   make test   - install, build the book, then one pytest run: unit tests,
 #                 doctests, nbval over book/*.ipynb and the browser test
-# Other targets: make install, make clean (remove _build), make distclean
+# Other targets: make install, make outputs (re-execute notebooks in place and
+# save their outputs, for nbval), make clean (remove _build), make distclean
 # (also remove .venv).
 
 SHELL := /bin/bash
@@ -28,12 +29,13 @@ PYTEST_FLAGS := -n 2 --dist loadfile \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg \
                 --nbval-cell-timeout=300
 
-.PHONY: help install book test clean distclean
+.PHONY: help install book test outputs clean distclean
 
 help:
 	@echo "make book    build the book into _build/html (installs into $(VENV) first)"
 	@echo "make test    build the book, then run every test (unit, doctest, nbval, browser)"
 	@echo "make install only create $(VENV) and install requirements.txt and the package"
+	@echo "make outputs re-execute notebooks in place (NB='book/a.ipynb ...'; default all)"
 	@echo "make clean   remove _build;  make distclean  also remove $(VENV)"
 
 install: $(STAMP)
@@ -59,6 +61,13 @@ test: $(STAMP) book
 	@start=$$(date +%s); \
 	$(BIN)/python -m pytest $(PYTEST_FLAGS); \
 	echo "== make test: pytest passed in $$(( $$(date +%s) - start )) s"
+
+# Store fresh outputs in the notebooks, with the same kernel and environment
+# as the build and nbval, so `make test` compares like with like.
+NB ?= $(wildcard book/*.ipynb)
+outputs: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=python3 $(NB)
 
 clean:
 	rm -rf _build
