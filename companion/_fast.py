@@ -93,6 +93,16 @@ def _matmul_rows(A, B, out, step):
         np.matmul(A[s : s + step], B, out=out[s : s + step])
 
 
+def _matmul_cols(W, Z, out, step):
+    """out = W @ Z.T (out of shape (K, m)), as a loop over slices of the m columns.
+
+    ``out`` keeps unit stride along its rows, so every slice goes to BLAS (an
+    output with strided rows makes numpy fall back to a slow loop).
+    """
+    for s in range(0, Z.shape[0], step):
+        np.matmul(W, Z[s : s + step].T, out=out[:, s : s + step])
+
+
 def _accumulate(ind, xc, sums, tmp, step):
     """sums += ind @ xc, as a loop over slices of the inner dimension."""
     for s in range(0, xc.shape[0], step):
@@ -414,6 +424,8 @@ class _EMWorkspace:
         self.kf = np.empty((k, self.f))
         if covariance_type == "tied":
             self.Zs = np.empty((b, d + 1))  # M-step features [x, 1]
+            self.y = np.empty((b, d))
+            self.step_y = _gemm_step(d, d)
             self.kf_s = np.empty((k, d + 1))
             self.scatter = None  # sum_n x x^T (centred), computed once
 
@@ -430,8 +442,9 @@ class _EMWorkspace:
             np.multiply(xc[:, i], xc[:, j], out=Z[:, :q])
             Z[:, q : q + d] = xc
         elif self.ctype == "tied":
-            y = Z[:, :d]
-            np.matmul(xc, P, out=y)
+            y = self.y[:m]  # contiguous: numpy hands only those to BLAS
+            _matmul_rows(xc, P, y, self.step_y)
+            Z[:, :d] = y
             np.einsum("nd,nd->n", y, y, out=Z[:, d])
         else:
             Z[:, :d] = xc
@@ -486,8 +499,8 @@ def _em_safe(params, ws):
 
     Expanding ``(x-mu)^T Lambda (x-mu)`` loses about
     ``eps * ||P||_F^2 (max_n ||x_n||^2 + ||mu_k||^2)`` (centred coordinates);
-    beyond 1e-7 (far-away outliers against a collapsed component, say) the
-    plain E-step, which forms ``x - mu`` first, is used instead.
+    beyond 1e-6 (far-away outliers against a collapsed component, say) the
+    plain loop, whose E-step forms ``x - mu`` first, is used instead.
     """
     P = params._prec_chol
     mu = params.means - ws.mean
@@ -500,8 +513,8 @@ def _em_safe(params, ws):
     else:
         p2 = ws.d * P**2
     with np.errstate(over="ignore", invalid="ignore"):
-        bound = 8.0 * (ws.d + 2) * _EPS * p2 * (ws.radius2 + np.einsum("kd,kd->k", mu, mu))
-    return bool(np.all(bound <= 1e-7))
+        bound = _EPS * p2 * (ws.radius2 + np.einsum("kd,kd->k", mu, mu))
+    return bool(np.all(bound <= 1e-6))
 
 
 def _em_pass(X, params, ws, *, stats=True, R_out=None):
@@ -521,7 +534,7 @@ def _em_pass(X, params, ws, *, stats=True, R_out=None):
         m = e - s
         xc, Z = ws.features(X, s, e, P)
         A = ws.A[:, :m]
-        _matmul_rows(Z, W.T, A.T, ws.step)  # a_kn, laid out (K, rows)
+        _matmul_cols(W, Z, A, ws.step)  # a_kn, laid out (K, rows)
         mx = ws.mx[:m]
         np.max(A, axis=0, out=mx)
         np.subtract(A, mx, out=A)
