@@ -127,6 +127,11 @@ def markdown(records, info, *, elapsed=None, load_after=None):
     if targets:
         met = sum(r["target_met"] for r in targets)
         lines += ["", f"**Targets met: {met} of {len(targets)}.**"]
+        if met < len(targets):
+            lines.append(
+                "For each missed target, what was tried and why it is missed: "
+                "`benchmarks/README.md`, section *Missed targets*."
+            )
     return "\n".join(lines) + "\n"
 
 
