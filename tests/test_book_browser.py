@@ -241,3 +241,61 @@ def test_page_renders_offline_and_cleanly(page_path, server_url, browser):
     problems += [f"image did not load: {src}" for src in report["brokenImages"]]
 
     assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
+
+
+def _animation_pages() -> list[str]:
+    """Built pages that embed a matplotlib JavaScript animation (its frames are an <img id="_anim_img...">)."""
+    if not HTML.is_dir():
+        return [NO_BUILD]
+    pages = sorted(
+        str(p.relative_to(HTML)) for p in HTML.rglob("*.html") if "_anim_img" in p.read_text(errors="ignore")
+    )
+    return pages or [NO_BUILD]
+
+
+_ANIMATION_FRAMES = """
+async () => {
+  const players = Array.from(document.querySelectorAll("img[id^='_anim_img']"));
+  const results = [];
+  for (const img of players) {
+    const id = img.id.slice("_anim_img".length);
+    const player = window["anim" + id];
+    const first = img.src;
+    const play = img.closest(".animation").querySelector("button[title='Play']");
+    play.click();
+    await new Promise((done) => setTimeout(done, 1500));
+    const later = img.src;
+    if (player && player.pause_animation) player.pause_animation();
+    results.push({id, frames: player ? player.frames.length : 0, changed: later !== first,
+                  loaded: img.complete && img.naturalWidth > 0});
+  }
+  return results;
+}
+"""
+
+
+@pytest.mark.parametrize("page_path", _animation_pages())
+def test_animations_play(page_path, server_url, browser):
+    """Every embedded animation has several frames, shows an image, and pressing Play changes the frame."""
+    if page_path == NO_BUILD:
+        pytest.fail(f"{HTML} has no built book with animations: run `make book` first", pytrace=False)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    local = urllib.parse.urlsplit(server_url).netloc
+    context.route(
+        "**/*",
+        lambda route: route.continue_()
+        if urllib.parse.urlsplit(route.request.url).netloc == local
+        else route.abort(),
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{server_url}/{page_path}", wait_until="load")
+        players = page.evaluate(_ANIMATION_FRAMES)
+    finally:
+        context.close()
+    assert players, f"{page_path}: no animation player found"
+    for p in players:
+        assert p["frames"] >= 2, f"{page_path}: animation {p['id']} has {p['frames']} frames"
+        assert p["loaded"], f"{page_path}: animation {p['id']} shows no image"
+        assert p["changed"], f"{page_path}: animation {p['id']} did not advance after Play"
