@@ -339,6 +339,16 @@ def e_step(X, params):
 def _e_step(X, params):
     a = _weighted_log_prob(X, params)
     log_norm = logsumexp(a, axis=1)  # log p(x_n | theta)
+    if not np.isfinite(log_norm).all():
+        # every term of some row is -inf: its squared Mahalanobis distances
+        # overflow float64, and r_nk = exp(-inf - (-inf)) would be NaN
+        bad = int(np.count_nonzero(~np.isfinite(log_norm)))
+        raise ValueError(
+            f"{bad} point(s) of X are so far from every component that their "
+            "log-densities overflow float64, so their responsibilities are "
+            "undefined. Rescale X (and the parameters) to moderate magnitudes; "
+            "companion.gmm does this automatically for extreme data."
+        )
     R = np.exp(a - log_norm[:, None])
     return R, float(np.sum(log_norm))
 

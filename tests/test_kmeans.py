@@ -142,7 +142,8 @@ def test_kmeans_plusplus_picks_data_points_and_spreads_out():
 
 def test_kmeans_plusplus_with_fewer_distinct_points_than_clusters():
     X = np.array([[0.0], [0.0], [0.0], [1.0]])
-    C = cp.kmeans_plusplus(X, 3, seed=0)
+    with pytest.warns(cp.DegenerateWarning, match="fewer distinct points"):
+        C = cp.kmeans_plusplus(X, 3, seed=0)
     assert np.isfinite(C).all() and C.shape == (3, 1)
 
 

@@ -31,7 +31,6 @@ def test_plot_helpers_draw_one_patch_per_component_and_radius():
     assert cluster_color(0) == cluster_color(8)
 
 
-@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
 def test_animation_html_is_deterministic_and_self_contained():
     from companion.plotting import animate_kmeans, animation_html
 
@@ -45,5 +44,7 @@ def test_animation_html_is_deterministic_and_self_contained():
     assert "https://" not in a and 'class="fa ' not in a
     # one embedded PNG frame per history entry
     assert a.count('data:image/png;base64') == r.n_iter + 1
+    anim = animate_kmeans(X, r, dpi=30)
     with pytest.raises(ValueError, match="name must be"):
-        animation_html(animate_kmeans(X, r, dpi=30), "bad name")
+        animation_html(anim, "bad name")
+    anim.to_jshtml()  # render it, so matplotlib does not warn about an unused animation
