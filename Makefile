@@ -29,11 +29,12 @@ PYTEST_FLAGS := -n 2 --dist loadfile \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg \
                 --nbval-cell-timeout=300
 
-.PHONY: help install book test outputs clean distclean
+.PHONY: help install book test nbval outputs clean distclean
 
 help:
 	@echo "make book    build the book into _build/html (installs into $(VENV) first)"
 	@echo "make test    build the book, then run every test (unit, doctest, nbval, browser)"
+	@echo "make nbval   only re-run the notebooks and compare them with their stored outputs"
 	@echo "make install only create $(VENV) and install requirements.txt and the package"
 	@echo "make outputs re-execute notebooks in place (NB='book/a.ipynb ...'; default all)"
 	@echo "make clean   remove _build;  make distclean  also remove $(VENV)"
@@ -61,6 +62,13 @@ test: $(STAMP) book
 	@start=$$(date +%s); \
 	$(BIN)/python -m pytest $(PYTEST_FLAGS); \
 	echo "== make test: pytest passed in $$(( $$(date +%s) - start )) s"
+
+# nbval strict over the notebooks alone (CI runs it after `make test`, so every
+# notebook is checked twice in a row against its stored outputs).
+nbval: $(STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest $(PYTEST_FLAGS) book; \
+	echo "== make nbval: notebooks reproduced their outputs in $$(( $$(date +%s) - start )) s"
 
 # Store fresh outputs in the notebooks, with the same kernel and environment
 # as the build and nbval, so `make test` compares like with like.
