@@ -49,7 +49,6 @@ C. Elkan, "Using the triangle inequality to accelerate k-means", ICML 2003.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -230,7 +229,7 @@ def lloyd(X, centers, max_iter):
     ``X`` is a checked float64 array (n_samples, n_features), ``centers`` the
     initial centres (n_clusters, n_features).  Returns a ``KMeansResult``.
     """
-    from .kmeans import ConvergenceWarning, KMeansHistory, KMeansResult, _update_centers
+    from .kmeans import _lloyd_result, _update_centers
 
     X = np.ascontiguousarray(X)
     n, d = X.shape
@@ -357,25 +356,8 @@ def lloyd(X, centers, max_iter):
         if changed == 0:
             converged = True
             break
-    if max_iter > 0 and not converged:
-        warnings.warn(
-            f"k-means did not converge in max_iter={max_iter} iterations "
-            f"({n_changed[-1]} labels still changing); increase max_iter",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    history = KMeansHistory(
-        objective=np.array(objectives),
-        centers=np.stack(history_centers),
-        n_changed=np.array(n_changed),
-    )
-    return KMeansResult(
-        centers=centers,
-        labels=labels,
-        objective=objectives[-1],
-        n_iter=n_iter,
-        converged=converged,
-        history=history,
+    return _lloyd_result(
+        centers, labels, objectives, history_centers, n_changed, n_iter, converged, max_iter, stacklevel=3
     )
 
 
@@ -593,7 +575,7 @@ def em(X, params, max_iter, tol, reg_covar):
     Returns a ``GMMResult``, or None when the expanded forms would lose
     accuracy (see :func:`_em_safe`); the caller then runs the plain loop.
     """
-    from .mixture import ConvergenceWarning, GMMHistory, GMMResult
+    from .mixture import _em_result
 
     X = np.ascontiguousarray(X)
     n = X.shape[0]
@@ -632,26 +614,4 @@ def em(X, params, max_iter, tol, reg_covar):
             if not last:
                 _em_pass(X, params, ws, stats=False, R_out=R)
             break
-    if tol > 0 and max_iter > 0 and not converged:
-        warnings.warn(
-            f"EM did not converge in max_iter={max_iter} iterations (last change of "
-            f"the per-sample log-likelihood {change:.3g} >= tol={tol}); increase "
-            "max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    history = GMMHistory(
-        log_likelihood=np.array(lls),
-        means=np.stack(means),
-        weights=np.stack(weights),
-        covariances=np.stack(covs),
-    )
-    return GMMResult(
-        params=params,
-        log_likelihood=ll,
-        n_iter=n_iter,
-        converged=converged,
-        history=history,
-        responsibilities=R,
-        labels=np.argmax(R, axis=1),
-    )
+    return _em_result(params, R, lls, means, weights, covs, n_iter, converged, tol, max_iter, change, stacklevel=3)

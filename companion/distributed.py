@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import ConvergenceWarning, DegenerateWarning, check_data, check_int, check_real
-from .kmeans import KMeansHistory, KMeansResult
-from .mixture import COVARIANCE_TYPES, GMMHistory, GMMParams, GMMResult, _weighted_log_prob
+from ._validation import DegenerateWarning, check_data, check_int, check_real
+from .kmeans import _lloyd_result
+from .mixture import COVARIANCE_TYPES, GMMParams, _em_result, _weighted_log_prob
 from .numerics import _squared_distances, logsumexp
 
 __all__ = [
@@ -299,25 +299,9 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
         if abs(change) < tol:
             converged = True
             break
-    if tol > 0 and max_iter > 0 and not converged:
-        warnings.warn(
-            f"EM did not converge in max_iter={max_iter} iterations; increase max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
     final = params
     R = X.map_blocks(lambda b: final.predict_proba(b), chunks=(X.chunks[0], (final.n_components,)), dtype=float)
-    return GMMResult(
-        params=final,
-        log_likelihood=stats.log_likelihood,
-        n_iter=n_iter,
-        converged=converged,
-        history=GMMHistory(
-            log_likelihood=np.array(lls), means=np.stack(means), weights=np.stack(weights), covariances=np.stack(covs)
-        ),
-        responsibilities=R,
-        labels=R.argmax(axis=1),
-    )
+    return _em_result(final, R, lls, means, weights, covs, n_iter, converged, tol, max_iter, change, stacklevel=2)
 
 
 def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
@@ -376,27 +360,12 @@ def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
         if stats.n_changed == 0:
             converged = True
             break
-    if max_iter > 0 and not converged:
-        warnings.warn(
-            f"k-means did not converge in max_iter={max_iter} iterations; increase max_iter",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
     final = centers
     labels = X.map_blocks(
         lambda b: np.argmin(_squared_distances(np.asarray(b, dtype=np.float64), final), axis=1),
         drop_axis=1,
         dtype=np.intp,
     )
-    return KMeansResult(
-        centers=final,
-        labels=labels,
-        objective=objectives[-1],
-        n_iter=n_iter,
-        converged=converged,
-        history=KMeansHistory(
-            objective=np.array(objectives),
-            centers=np.stack(history_centers),
-            n_changed=np.array(n_changed),
-        ),
+    return _lloyd_result(
+        final, labels, objectives, history_centers, n_changed, n_iter, converged, max_iter, stacklevel=2
     )

@@ -443,12 +443,22 @@ def _lloyd(X, centers, max_iter):
         if changed == 0:
             converged = True
             break
+    return _lloyd_result(
+        centers, labels, objectives, history_centers, n_changed, n_iter, converged, max_iter, stacklevel=3
+    )
+
+
+def _lloyd_result(centers, labels, objectives, history_centers, n_changed, n_iter, converged, max_iter, stacklevel):
+    """Warn if Lloyd stopped at ``max_iter``, and assemble the result (shared by every Lloyd loop).
+
+    ``stacklevel`` is counted from the loop that calls this helper.
+    """
     if max_iter > 0 and not converged:
         warnings.warn(
             f"k-means did not converge in max_iter={max_iter} iterations "
             f"({n_changed[-1]} labels still changing); increase max_iter",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel + 1,
         )
     history = KMeansHistory(
         objective=np.array(objectives),

@@ -614,7 +614,7 @@ def gmm(
     R, ll = _e_step(X, params)
     lls, means, weights, covs = [ll], [params.means], [params.weights], [params.covariances]
     converged = False
-    n_iter = 0
+    n_iter, change = 0, np.nan
     for n_iter in range(1, max_iter + 1):
         params = _m_step(X, R, covariance_type, reg_covar)
         R, ll_new = _e_step(X, params)
@@ -627,13 +627,24 @@ def gmm(
         if abs(change) < tol:
             converged = True
             break
+    return _em_result(params, R, lls, means, weights, covs, n_iter, converged, tol, max_iter, change, stacklevel=2)
+
+
+def _em_result(params, R, lls, means, weights, covs, n_iter, converged, tol, max_iter, change, stacklevel):
+    """Warn if EM stopped at ``max_iter`` with ``tol > 0``, and assemble the result (shared by every EM loop).
+
+    ``lls``, ``means``, ``weights`` and ``covs`` are the per-iteration lists
+    (entry 0: the initialisation); ``R`` the responsibilities at ``params``
+    (a numpy or a dask array); ``stacklevel`` is counted from the loop that
+    calls this helper.
+    """
     if tol > 0 and max_iter > 0 and not converged:
         warnings.warn(
             f"EM did not converge in max_iter={max_iter} iterations (last change of "
             f"the per-sample log-likelihood {change:.3g} >= tol={tol}); increase "
             "max_iter or tol",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=stacklevel + 1,
         )
     history = GMMHistory(
         log_likelihood=np.array(lls),
@@ -643,12 +654,12 @@ def gmm(
     )
     return GMMResult(
         params=params,
-        log_likelihood=ll,
+        log_likelihood=lls[-1],
         n_iter=n_iter,
         converged=converged,
         history=history,
         responsibilities=R,
-        labels=np.argmax(R, axis=1),
+        labels=R.argmax(axis=1),
     )
 
 
