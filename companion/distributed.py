@@ -33,8 +33,8 @@ import numpy as np
 
 from ._validation import DegenerateWarning, check_data, check_int, check_real
 from .kmeans import _lloyd_result
-from .mixture import COVARIANCE_TYPES, GMMParams, _em_result, _weighted_log_prob
-from .numerics import _squared_distances, logsumexp
+from .mixture import COVARIANCE_TYPES, GMMParams, _e_step, _em_result
+from .numerics import _squared_distances
 
 __all__ = [
     "GMMStatistics",
@@ -105,15 +105,13 @@ def gmm_statistics(X, params):
     True
     """
     X = check_data(X)
-    a = _weighted_log_prob(X, params)
-    log_norm = logsumexp(a, axis=1)
-    R = np.exp(a - log_norm[:, None])  # r_nk
+    R, ll = _e_step(X, params)  # r_nk and sum_n log p(x_n | theta)
     return GMMStatistics(
         n=X.shape[0],
         Nk=R.sum(axis=0),
         Sx=R.T @ X,
         Sxx=np.einsum("nk,ni,nj->kij", R, X, X, optimize=True),
-        log_likelihood=float(log_norm.sum()),
+        log_likelihood=ll,
     )
 
 

@@ -189,6 +189,21 @@ _BUTTON_TEXT = {
 }
 
 
+def _animation_axes(X, figsize, dpi):
+    """A figure for animation frames: fixed margins (no re-layout per frame) and limits that fit ``X``."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)
+    _frame_limits(ax, X)
+    return fig, ax
+
+
+def _frame_indices(n_steps, max_frames):
+    """At most ``max_frames`` evenly spaced indices into ``n_steps`` steps, first and last included."""
+    return np.unique(np.linspace(0, n_steps - 1, min(n_steps, max_frames)).round().astype(int))
+
+
 def _frame_limits(ax, X, pad=0.05):
     lo, hi = X.min(axis=0), X.max(axis=0)
     span = np.maximum(hi - lo, 1e-12)
@@ -222,9 +237,7 @@ def animate_kmeans(X, result, *, interval=700, figsize=(4.5, 4), dpi=72):
 
     X = np.asarray(X, dtype=np.float64)
     h = result.history
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)  # fixed: no re-layout per frame
-    _frame_limits(ax, X)
+    fig, ax = _animation_axes(X, figsize, dpi)
     dots = ax.scatter(X[:, 0], X[:, 1], s=8, linewidths=0)
     k = h.centers.shape[1]
     marks = [ax.plot([], [], marker="X", ms=13, color=cluster_color(j), mec="black", ls="-", lw=1)[0] for j in range(k)]
@@ -270,11 +283,8 @@ def animate_gmm(X, result, *, interval=400, figsize=(4.5, 4), dpi=72, max_frames
 
     X = np.asarray(X, dtype=np.float64)
     h = result.history
-    n_frames = h.means.shape[0]
-    frames = np.unique(np.linspace(0, n_frames - 1, min(n_frames, max_frames)).round().astype(int))
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)  # fixed: no re-layout per frame
-    _frame_limits(ax, X)
+    frames = _frame_indices(h.means.shape[0], max_frames)
+    fig, ax = _animation_axes(X, figsize, dpi)
     ax.scatter(X[:, 0], X[:, 1], s=6, color="0.55", linewidths=0)
     k = h.means.shape[1]
     patches = []
@@ -326,11 +336,8 @@ def animate_annealing(X, result, *, interval=200, figsize=(4.5, 4), dpi=72, max_
     from matplotlib.patches import Circle
 
     X = np.asarray(X, dtype=np.float64)
-    n_steps = result.sigmas.shape[0]
-    frames = np.unique(np.linspace(0, n_steps - 1, min(n_steps, max_frames)).round().astype(int))
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)  # fixed: no re-layout per frame
-    _frame_limits(ax, X)
+    frames = _frame_indices(result.sigmas.shape[0], max_frames)
+    fig, ax = _animation_axes(X, figsize, dpi)
     ax.scatter(X[:, 0], X[:, 1], s=6, color="0.6", linewidths=0)
     k = result.means.shape[1]
     circles = [ax.add_patch(Circle((0, 0), 1, fill=False, color=cluster_color(j), lw=1.5)) for j in range(k)]
