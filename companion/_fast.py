@@ -49,6 +49,9 @@ C. Elkan, "Using the triangle inequality to accelerate k-means", ICML 2003.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -65,6 +68,13 @@ EXACT_UPDATE_MAX = 1 << 21
 
 #: Target number of float64 entries of one (rows, K) distance block (~1 MiB).
 BLOCK_ENTRIES = 1 << 17
+
+#: Target number of float64 entries of one EM block's (K + F, rows) buffers (2 MiB).
+EM_BLOCK_ENTRIES = 1 << 18
+
+#: EM keeps the features of diag and spherical fits (at most three times the
+#: memory of X) for the whole fit when they take at most this many bytes.
+FEATURE_CACHE_BYTES = 1 << 30
 
 
 #: OpenBLAS runs a product on one thread when M*N*K < 2 * 4 * 65536; threads
@@ -107,6 +117,78 @@ def _accumulate(ind, xc, sums, tmp, step):
     for s in range(0, xc.shape[0], step):
         np.matmul(ind[:, s : s + step], xc[s : s + step], out=tmp)
         sums += tmp
+
+
+def _accumulate_t(A, Zt, out, tmp, step):
+    """out += A @ Zt.T, as a loop over slices of the inner dimension (columns)."""
+    for s in range(0, Zt.shape[1], step):
+        np.matmul(A[:, s : s + step], Zt[:, s : s + step].T, out=tmp)
+        out += tmp
+
+
+def _usable_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+#: Threads the fast loops share their row blocks among (numpy and BLAS release
+#: the GIL).  The results do not depend on it: every block's partial sums are
+#: kept apart and added in block order.  1 runs everything on the calling thread.
+THREADS = min(_usable_cpus(), 8)
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _executor(workers):
+    """The module's thread pool, with at least ``workers`` threads."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="companion")
+        return _pool
+
+
+def _forget_pool():  # a forked child has no threads: start a new pool there
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _n_workers(n_blocks):
+    return max(1, min(int(THREADS), n_blocks))
+
+
+def _map_blocks(fn, n_blocks, workers):
+    """``[fn(b, w) for b in range(n_blocks)]`` on ``workers`` threads.
+
+    The blocks are split into ``workers`` contiguous runs; run ``w`` is done by
+    one thread (the calling thread does run 0) with buffer set ``w``.  The
+    results come back in block order.
+    """
+    if workers <= 1:
+        return [fn(b, 0) for b in range(n_blocks)]
+    edges = [n_blocks * w // workers for w in range(workers + 1)]
+
+    def run(w):
+        return [fn(b, w) for b in range(edges[w], edges[w + 1])]
+
+    pool = _executor(workers - 1)
+    futures = [pool.submit(run, w) for w in range(1, workers)]
+    try:
+        out = run(0)
+    finally:
+        wait(futures)  # no thread may still write to the buffers
+    for f in futures:
+        out.extend(f.result())
+    return out
 
 
 class _LloydWorkspace:
@@ -367,20 +449,38 @@ def lloyd(X, centers, max_iter):
 #
 # One pass over the data per EM iteration.  For a block of rows, the
 # log-densities of all K components are one matrix product of a (K, F) weight
-# matrix with augmented features of the rows (F columns), computed in
-# coordinates centred on the data mean:
+# matrix with augmented features of the rows, computed in coordinates centred
+# on the data mean and stored transposed, (F, rows), so that every feature is
+# one contiguous row:
 #
-#   diag, spherical : features [x, x*x, 1]
-#   full            : features [x_i x_j (i <= j), x, 1]
-#   tied            : features [y, ||y||^2, 1] with y = x P, P the shared
-#                     precision Cholesky factor
+#   diag        : features [x, x*x, 1]                       F = 2D + 1
+#   spherical   : features [x, ||x||^2, 1]                   F = D + 2
+#   full        : features [x_i x_j (i <= j), x, 1]          F = D(D+1)/2 + D + 1
+#   tied        : features [y, ||y||^2, 1] with y = P^T x,   F = D + 2
+#                 P the shared precision Cholesky factor
 #
 # a_kn = log pi_k + log N(x_n | mu_k, Sigma_k) is laid out (K, rows) so that
 # the log-sum-exp reduces over the first axis (elementwise over rows, fast),
 # the responsibilities are computed in place, and the sufficient statistics
-# of the M-step are one more product, R @ features, accumulated over blocks.
+# of the M-step are one more product, R @ features^T, per block.  The blocks
+# are shared among the threads; their statistics are added in block order.
 
 _LOG_2PI = np.log(2.0 * np.pi)
+
+
+class _EMBuffers:
+    """One thread's buffers for a block of ``b`` rows."""
+
+    def __init__(self, k, d, f, b, tied):
+        self.xc = np.empty((d, b))  # centred rows, transposed
+        self.Z = np.empty((f, b))  # features, transposed
+        self.A = np.empty((k, b))  # a_kn, then r_nk
+        self.mx = np.empty(b)
+        self.kf = np.empty((k, f))
+        self.S = None
+        if tied:
+            self.Zs = np.empty((d + 1, b))  # M-step features [x, 1]
+            self.kf_s = np.empty((k, d + 1))
 
 
 class _EMWorkspace:
@@ -392,47 +492,71 @@ class _EMWorkspace:
         if covariance_type == "full":
             self.iu = np.triu_indices(d)
             self.f = len(self.iu[0]) + d + 1
-        elif covariance_type == "tied":
-            self.f = d + 2  # E-step features [y, ||y||^2, 1]
-        else:
+        elif covariance_type == "diag":
             self.f = 2 * d + 1
-        self.rows = _block_rows(k, self.f)
-        self.step = _gemm_step(k, self.f)
+        else:  # spherical [x, ||x||^2, 1]; tied [y, ||y||^2, 1]
+            self.f = d + 2
+        self.f_stats = d + 1 if covariance_type == "tied" else self.f
+        self.rows = _em_block_rows(k, self.f, n)
+        self.n_blocks = -(-n // self.rows)
+        self.workers = _n_workers(self.n_blocks)
         b = min(self.rows, n)
-        self.xc = np.empty((b, d))
-        self.Z = np.empty((b, self.f))
-        self.A = np.empty((k, b))
-        self.mx = np.empty(b)
-        self.kf = np.empty((k, self.f))
-        if covariance_type == "tied":
-            self.Zs = np.empty((b, d + 1))  # M-step features [x, 1]
-            self.y = np.empty((b, d))
-            self.step_y = _gemm_step(d, d)
-            self.kf_s = np.empty((k, d + 1))
-            self.scatter = None  # sum_n x x^T (centred), computed once
+        self.bufs = [
+            _EMBuffers(k, d, self.f, b, covariance_type == "tied") for _ in range(self.workers)
+        ]
+        self.step = _gemm_step(k, self.f)
+        self.step_y = _gemm_step(d, d)
+        self.scatter = None  # tied: sum_n x x^T (centred), computed once
+        # the centred data, transposed, once per fit (as much memory as X)
+        self.XcT = np.empty((d, n))
+        for s in range(0, n, self.rows):
+            e = min(s + self.rows, n)
+            np.subtract(X[s:e], self.mean, out=self.bufs[0].xc[:, : e - s].T)
+            self.XcT[:, s:e] = self.bufs[0].xc[:, : e - s]
+        # features that do not depend on the parameters, once per fit when
+        # they take at most three times the memory of X
+        self.ZT = None
+        if covariance_type != "tied" and self.f <= 3 * d and self.f * n * 8 <= FEATURE_CACHE_BYTES:
+            self.ZT = np.empty((self.f, n))
+            for s in range(0, n, self.rows):
+                self._features(s, min(s + self.rows, n), None, self.ZT[:, s : s + self.rows])
 
-    def features(self, X, s, e, P=None):
-        """Augmented features of rows s:e (centred) in self.Z[:m]; returns (xc, Z)."""
-        m = e - s
+    def centred(self, s, e):
+        """(x_n - xbar)^T for rows s:e, shape (D, e - s)."""
+        return self.XcT[:, s:e]
+
+    def features(self, s, e, P, buf):
+        """Augmented features of rows s:e, transposed; returns (xc^T, Z^T)."""
+        if self.ZT is not None:
+            return self.XcT[:, s:e], self.ZT[:, s:e]
+        return self.XcT[:, s:e], self._features(s, e, P, buf.Z[:, : e - s])
+
+    def _features(self, s, e, P, Z):
         d = self.d
-        xc = self.xc[:m]
-        np.subtract(X[s:e], self.mean, out=xc)
-        Z = self.Z[:m]
+        xc = self.XcT[:, s:e]
         if self.ctype == "full":
-            q = len(self.iu[0])
-            i, j = self.iu
-            np.multiply(xc[:, i], xc[:, j], out=Z[:, :q])
-            Z[:, q : q + d] = xc
-        elif self.ctype == "tied":
-            y = self.y[:m]  # contiguous: numpy hands only those to BLAS
-            _matmul_rows(xc, P, y, self.step_y)
-            Z[:, :d] = y
-            np.einsum("nd,nd->n", y, y, out=Z[:, d])
+            o = 0
+            for i in range(d):  # x_i x_j for j >= i, in np.triu_indices order
+                np.multiply(xc[i:], xc[i], out=Z[o : o + d - i])
+                o += d - i
+            Z[o : o + d] = xc
+        elif self.ctype == "diag":
+            Z[:d] = xc
+            np.multiply(xc, xc, out=Z[d : 2 * d])
         else:
-            Z[:, :d] = xc
-            np.multiply(xc, xc, out=Z[:, d : 2 * d])
-        Z[:, -1] = 1.0
-        return xc, Z
+            y = Z[:d]
+            if self.ctype == "tied":
+                _matmul_cols(P.T, xc.T, y, self.step_y)  # y = P^T x
+            else:
+                y[...] = xc
+            np.einsum("dn,dn->n", y, y, out=Z[d])  # ||y||^2
+        Z[-1] = 1.0
+        return Z
+
+
+def _em_block_rows(k, f, n):
+    """Rows per E-step block: the (K + F, rows) buffers hold about EM_BLOCK_ENTRIES numbers."""
+    return int(np.clip(EM_BLOCK_ENTRIES // (k + f), 128, 8192))
 
 
 def _em_weights(params, ws):
@@ -464,12 +588,16 @@ def _em_weights(params, ws):
         log_det = np.sum(np.log(np.diag(P)))
         W[:, -1] = log_pi - 0.5 * d * _LOG_2PI + log_det - 0.5 * np.einsum("kd,kd->k", m, m)
         return W, P
-    prec = P**2  # 1 / sigma^2, shape (K, D) or (K,)
     if ctype == "spherical":
-        prec = np.broadcast_to(prec[:, None], (k, d))
+        prec = P**2  # 1 / sigma_k^2, shape (K,)
+        # a = c_k + x.mu_k / sigma^2 - ||x||^2 / (2 sigma^2) - ||mu||^2 / (2 sigma^2)
+        W[:, :d] = mu * prec[:, None]
+        W[:, d] = -0.5 * prec
         log_det = d * np.log(P)
-    else:
-        log_det = np.sum(np.log(P), axis=1)
+        W[:, -1] = log_pi - 0.5 * d * _LOG_2PI + log_det - 0.5 * prec * np.einsum("kd,kd->k", mu, mu)
+        return W, None
+    prec = P**2  # 1 / sigma_kd^2, shape (K, D)
+    log_det = np.sum(np.log(P), axis=1)
     W[:, :d] = mu * prec
     W[:, d : 2 * d] = -0.5 * prec
     W[:, -1] = log_pi - 0.5 * d * _LOG_2PI + log_det - 0.5 * np.einsum("kd,kd->k", mu * mu, prec)
@@ -499,41 +627,60 @@ def _em_safe(params, ws):
     return bool(np.all(bound <= 1e-6))
 
 
+def _em_block(X, W, P, ws, buf, s, e, stats, R_out):
+    """E-step over rows s:e: (log-likelihood of the rows, statistics or None)."""
+    m = e - s
+    xc, Z = ws.features(s, e, P, buf)
+    A = buf.A[:, :m]
+    _matmul_cols(W, Z.T, A, ws.step)  # a_kn, laid out (K, rows)
+    mx = buf.mx[:m]
+    np.max(A, axis=0, out=mx)
+    np.subtract(A, mx, out=A)
+    np.exp(A, out=A)
+    tot = np.sum(A, axis=0)
+    ll = float(np.sum(mx) + np.sum(np.log(tot)))
+    np.divide(1.0, tot, out=tot)
+    A *= tot  # r_nk = exp(a_nk - logsumexp_j a_nj)
+    if R_out is not None:
+        R_out[s:e] = A.T
+    if not stats:
+        return ll, None
+    S = np.zeros((ws.k, ws.f_stats))
+    if ws.ctype == "tied":
+        Zs = buf.Zs[:, :m]
+        Zs[:-1] = xc
+        Zs[-1] = 1.0
+        _accumulate_t(A, Zs, S, buf.kf_s, ws.step)
+    else:
+        _accumulate_t(A, Z, S, buf.kf, ws.step)
+    return ll, S
+
+
 def _em_pass(X, params, ws, *, stats=True, R_out=None):
     """E-step at ``params`` over all rows: log-likelihood and M-step statistics.
 
     Returns (log_likelihood, S) with S = sum_n r_nk [features_n] of shape
     (K, F) (for tied: (K, D + 1), the features [x, 1]).  With ``R_out`` (N, K)
-    the responsibilities are written there.
+    the responsibilities are written there.  Blocks are shared among the
+    threads; their sums are added in block order, so the result does not
+    depend on the number of threads.
     """
     W, P = _em_weights(params, ws)
-    k = ws.k
-    S = np.zeros((k, ws.Zs.shape[1] if ws.ctype == "tied" else ws.f)) if stats else None
-    kf = ws.kf_s if ws.ctype == "tied" else ws.kf
+    rows, n = ws.rows, ws.n
+
+    def block(b, w):
+        s = b * rows
+        return _em_block(X, W, P, ws, ws.bufs[w], s, min(s + rows, n), stats, R_out)
+
+    parts = _map_blocks(block, ws.n_blocks, ws.workers)
     ll = 0.0
-    for s in range(0, ws.n, ws.rows):
-        e = min(s + ws.rows, ws.n)
-        m = e - s
-        xc, Z = ws.features(X, s, e, P)
-        A = ws.A[:, :m]
-        _matmul_cols(W, Z, A, ws.step)  # a_kn, laid out (K, rows)
-        mx = ws.mx[:m]
-        np.max(A, axis=0, out=mx)
-        np.subtract(A, mx, out=A)
-        np.exp(A, out=A)
-        tot = np.sum(A, axis=0)
-        A /= tot  # r_nk = exp(a_nk - logsumexp_j a_nj)
-        ll += float(np.sum(mx) + np.sum(np.log(tot)))
-        if R_out is not None:
-            R_out[s:e] = A.T
-        if stats:
-            if ws.ctype == "tied":
-                Zs = ws.Zs[:m]
-                Zs[:, :-1] = xc
-                Zs[:, -1] = 1.0
-                _accumulate(A, Zs, S, kf, ws.step)
-            else:
-                _accumulate(A, Z, S, kf, ws.step)
+    for part_ll, _ in parts:
+        ll += part_ll
+    if not stats:
+        return ll, None
+    S = np.zeros((ws.k, ws.f_stats))
+    for _, part_S in parts:
+        S += part_S
     return ll, S
 
 
@@ -544,9 +691,9 @@ def _em_m_step(S, ws, reg_covar):
     d, ctype = ws.d, ws.ctype
     Nk = S[:, -1] + 10 * _EPS  # N_k = sum_n r_nk
     weights = Nk / Nk.sum()  # pi_k = N_k / N
+    mu = S[:, -d - 1 : -1] / Nk[:, None] if ctype == "full" else S[:, :d] / Nk[:, None]
     if ctype == "full":
         q = len(ws.iu[0])
-        mu = S[:, q : q + d] / Nk[:, None]  # centred mu_k
         second = np.empty((ws.k, d, d))
         i, j = ws.iu
         second[:, i, j] = S[:, :q] / Nk[:, None]
@@ -555,16 +702,18 @@ def _em_m_step(S, ws, reg_covar):
         Sigma = second - mu[:, :, None] * mu[:, None, :]
         Sigma[:, np.arange(d), np.arange(d)] += reg_covar
     elif ctype == "tied":
-        mu = S[:, :d] / Nk[:, None]
         Sigma = (ws.scatter - (Nk[:, None] * mu).T @ mu) / Nk.sum()
         Sigma = 0.5 * (Sigma + Sigma.T)
         Sigma.flat[:: d + 1] += reg_covar
+    elif ctype == "diag":
+        Sigma = S[:, d : 2 * d] / Nk[:, None] - mu**2
+        np.maximum(Sigma, 0.0, out=Sigma)
+        Sigma += reg_covar
     else:
-        mu = S[:, :d] / Nk[:, None]
-        diag = S[:, d : 2 * d] / Nk[:, None] - mu**2
-        np.maximum(diag, 0.0, out=diag)
-        diag += reg_covar
-        Sigma = diag if ctype == "diag" else diag.mean(axis=1)
+        # sigma_k^2 = (sum_n r_nk ||x_n||^2 / N_k - ||mu_k||^2) / D + eps
+        Sigma = S[:, d] / Nk - np.einsum("kd,kd->k", mu, mu)
+        np.maximum(Sigma, 0.0, out=Sigma)
+        Sigma = Sigma / d + reg_covar
     return GMMParams(weights, mu + ws.mean, Sigma, ctype)
 
 
@@ -583,9 +732,9 @@ def em(X, params, max_iter, tol, reg_covar):
     if ws.ctype == "tied":
         ws.scatter = np.zeros((ws.d, ws.d))
         for s in range(0, n, ws.rows):
-            xc, _ = ws.features(X, s, min(s + ws.rows, n), np.eye(ws.d))
-            ws.scatter += xc.T @ xc
-    ws.radius2 = float(np.max(np.einsum("nd,nd->n", X - ws.mean, X - ws.mean)))
+            xc = ws.centred(s, min(s + ws.rows, n))
+            ws.scatter += xc @ xc.T
+    ws.radius2 = float(np.max(np.einsum("dn,dn->n", ws.XcT, ws.XcT)))
     if not _em_safe(params, ws):
         return None
     R = np.empty((n, ws.k))

@@ -178,7 +178,8 @@ def test_em_matches_plain_loop(ctype, n, d, k):
 
 @pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
 def test_em_blocks_not_dividing_n(monkeypatch, ctype):
-    monkeypatch.setattr(_fast, "BLOCK_ENTRIES", 256 * 4)
+    # blocks of 128 rows and GEMM slices of a few columns: N = 999 is divisible by neither
+    monkeypatch.setattr(_fast, "EM_BLOCK_ENTRIES", 1)
     monkeypatch.setattr(_fast, "SINGLE_THREAD_MNK", 40)
     X = gmm_data(999, 3, 3, seed=9)
     p0 = initial(X, 3, ctype)
@@ -187,6 +188,49 @@ def test_em_blocks_not_dividing_n(monkeypatch, ctype):
     np.testing.assert_allclose(r.means, params[-1].means, rtol=0, atol=1e-10 * np.abs(X).max())
     np.testing.assert_allclose(r.covariances, params[-1].covariances, rtol=0, atol=1e-10)
     np.testing.assert_allclose(r.responsibilities, R, rtol=0, atol=1e-10)
+
+
+def em_arrays(r):
+    h = r.history
+    return [h.weights, h.means, h.covariances, h.log_likelihood, r.responsibilities]
+
+
+@pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
+def test_em_result_does_not_depend_on_threads_or_feature_cache(monkeypatch, ctype):
+    # 8 blocks of 128 rows (the last one shorter), shared among 1, 2 or 3 threads;
+    # block sums are added in block order, so the results are bit-identical
+    monkeypatch.setattr(_fast, "EM_BLOCK_ENTRIES", 1)
+    X = gmm_data(1000, 3, 4, seed=12)
+    p0 = initial(X, 4, ctype)
+    results = {}
+    for threads, cache in [(1, 1 << 30), (2, 1 << 30), (3, 1 << 30), (2, 0)]:
+        monkeypatch.setattr(_fast, "THREADS", threads)
+        monkeypatch.setattr(_fast, "FEATURE_CACHE_BYTES", cache)
+        results[threads, cache] = em_arrays(_fast.em(X, p0, 6, 0.0, 1e-6))
+    reference = results.pop((1, 1 << 30))
+    for arrays in results.values():
+        for a, b in zip(arrays, reference):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_em_propagates_an_error_raised_in_a_worker_thread(monkeypatch):
+    monkeypatch.setattr(_fast, "EM_BLOCK_ENTRIES", 1)
+    monkeypatch.setattr(_fast, "THREADS", 2)
+    X = gmm_data(1000, 2, 3, seed=2)
+    p0 = initial(X, 3, "diag")
+    calls = []
+    real = _fast._em_block
+
+    def failing(X, W, P, ws, buf, s, e, stats, R_out):
+        calls.append(s)
+        if s >= 500:  # a block of the second run, done by the pool thread
+            raise RuntimeError("block failed")
+        return real(X, W, P, ws, buf, s, e, stats, R_out)
+
+    monkeypatch.setattr(_fast, "_em_block", failing)
+    with pytest.raises(RuntimeError, match="block failed"):
+        _fast.em(X, p0, 2, 0.0, 1e-6)
+    assert min(calls) == 0  # the calling thread did its own run
 
 
 @pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
