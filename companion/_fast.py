@@ -69,6 +69,14 @@ EXACT_UPDATE_MAX = 1 << 21
 #: Target number of float64 entries of one (rows, K) distance block (~1 MiB).
 BLOCK_ENTRIES = 1 << 17
 
+#: The bound tests of an iteration run over groups of this many blocks, so
+#: that few points to reassign still make large numpy calls.
+LLOYD_GROUP_BLOCKS = 8
+
+#: A group of rows whose bounds leave at least this fraction of candidates is
+#: reassigned whole (no gathers); otherwise only its candidates are.
+FULL_BLOCK_FRACTION = 0.5
+
 #: Target number of float64 entries of one EM block's (K + F, rows) buffers (2 MiB).
 EM_BLOCK_ENTRIES = 1 << 18
 
@@ -191,25 +199,50 @@ def _map_blocks(fn, n_blocks, workers):
     return out
 
 
-class _LloydWorkspace:
-    """Buffers reused across blocks and iterations (first-touch memory is slow)."""
+class _LloydBuffers:
+    """One thread's buffers for a block of ``b`` rows."""
 
-    def __init__(self, n, d, k):
-        self.rows = _block_rows(k, d)
-        self.step = _gemm_step(k, d)
+    def __init__(self, b, d, k, group):
         self.kd = np.empty((k, d))
-        b = min(self.rows, n)
         self.dist = np.empty((b, k))
         self.xb = np.empty((b, d))
         self.cb = np.empty((b, d))
         self.ind = np.empty((k, b))
         self.ar = np.arange(b)
-        self.tmp = np.empty(n)
-        self.mask = np.empty(n, dtype=bool)
+        self.gap = np.empty(group)
+        self.mask = np.empty(group, dtype=bool)
+
+
+class _LloydWorkspace:
+    """Buffers reused across blocks and iterations (first-touch memory is slow)."""
+
+    def __init__(self, n, d, k):
+        self.n, self.d, self.k = n, d, k
+        self.rows = _block_rows(k, d)
+        self.step = _gemm_step(k, d)
+        self.n_blocks = -(-n // self.rows)
+        self.workers = _n_workers(self.n_blocks)
+        # the bound tests run over groups of blocks: fewer, larger numpy calls
+        self.group = self.rows * LLOYD_GROUP_BLOCKS
+        b = min(self.rows, n)
+        self.bufs = [_LloydBuffers(b, d, k, min(self.group, n)) for _ in range(self.workers)]
+
+    def map(self, fn, n_items, rows=None):
+        """``fn(s, e, buffers)`` over blocks of ``n_items`` rows, in block order."""
+        rows = rows or self.rows
+        n_blocks = -(-n_items // rows)
+
+        def block(b, w):
+            s = b * rows
+            return fn(s, min(s + rows, n_items), self.bufs[w])
+
+        return _map_blocks(block, n_blocks, min(self.workers, n_blocks))
 
 
 def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
     """Index of the nearest centre and the two smallest ``||x - mu||^2 - ||x||^2``.
+
+    ``c_sq`` holds ``||mu_k||^2`` repeated on (at least) as many rows as ``Xb``.
 
     Ties go to the lowest index, as in :func:`~companion.assign`.
     """
@@ -217,13 +250,16 @@ def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
     dist = dist[:m]
     ar = ar[:m]
     _matmul_rows(Xb, m2C.T, dist, step)  # -2 x . mu_k
-    dist += c_sq  # + ||mu_k||^2
+    # + ||mu_k||^2; c_sq repeated on every row: an add of equal shapes is much
+    # faster than a broadcast along a short last axis
+    dist += c_sq[:m]
     lab = np.argmin(dist, axis=1)
     best = dist[ar, lab]
     if dist.shape[1] == 1:
         return lab, best, np.full(m, np.inf)
     dist[ar, lab] = np.inf
-    second = np.min(dist, axis=1)
+    # argmin and a gather: much faster than a min over a short last axis
+    second = dist[ar, np.argmin(dist, axis=1)]
     return lab, best, second
 
 
@@ -241,7 +277,7 @@ def _objective_direct(X, centers, labels, ws):
     rows = ws.rows
     for s in range(0, X.shape[0], rows):
         e = min(s + rows, X.shape[0])
-        cb = ws.cb[: e - s]
+        cb = ws.bufs[0].cb[: e - s]
         np.take(centers, labels[s:e], axis=0, out=cb)
         np.subtract(X[s:e], cb, out=cb)
         total += float(np.einsum("nd,nd->", cb, cb))
@@ -269,27 +305,32 @@ def _scatter(X, mean, ws):
     rows = ws.rows
     for s in range(0, X.shape[0], rows):
         e = min(s + rows, X.shape[0])
-        cb = ws.cb[: e - s]
+        cb = ws.bufs[0].cb[: e - s]
         np.subtract(X[s:e], mean, out=cb)
         total += float(np.einsum("nd,nd->", cb, cb))
     return total
 
 
-def _add_moves(sums, counts, Xrows, old, new, mean, ws):
-    """Move rows from clusters ``old`` to ``new`` in the centred sums and counts."""
-    k = sums.shape[0]
-    rows = ws.rows
-    for s in range(0, Xrows.shape[0], rows):
-        e = min(s + rows, Xrows.shape[0])
+def _add_moves(sums, counts, X, idx, old, new, mean, ws):
+    """Move rows ``idx`` of X from clusters ``old`` to ``new`` in the centred sums and counts."""
+    k, d = sums.shape
+
+    def block(s, e, buf):
         m = e - s
-        ind = ws.ind[:, :m]
+        ind = buf.ind[:, :m]
         ind.fill(0.0)
-        ar = ws.ar[:m]
+        ar = buf.ar[:m]
         ind[new[s:e], ar] = 1.0  # old != new, so the two never collide
         ind[old[s:e], ar] = -1.0
-        xc = ws.cb[:m]
-        np.subtract(Xrows[s:e], mean, out=xc)
-        _accumulate(ind, xc, sums, ws.kd, ws.step)
+        xc = buf.cb[:m]
+        np.take(X, idx[s:e], axis=0, out=xc)
+        xc -= mean
+        part = np.zeros((k, d))
+        _accumulate(ind, xc, part, buf.kd, ws.step)
+        return part
+
+    for part in ws.map(block, idx.size):  # added in block order
+        sums += part
     counts += np.bincount(new, minlength=k)
     counts -= np.bincount(old, minlength=k)
 
@@ -305,6 +346,125 @@ def _centers_from_sums(X, labels, sums, counts, mean):
     return centers
 
 
+class _Lloyd:
+    """The state of the bounded Lloyd iterations over the rows of X.
+
+    ``labels``, ``Ubase``, ``Lbase`` and ``Gbase`` have one entry per point;
+    ``U_n = Ubase_n + drift[z_n]``, ``L_n = Lbase_n - drift_other[z_n]`` and
+    ``L_n - U_n = Gbase_n - (drift + drift_other)[z_n]``.  The block methods
+    write the rows s:e only, so blocks can run on different threads.
+    """
+
+    def __init__(self, X, ws):
+        n, d = X.shape
+        self.X, self.ws = X, ws
+        self.x_sq = np.einsum("nd,nd->n", X, X)
+        self.mean = X.mean(axis=0)
+        self.x_sq_max = float(self.x_sq.max())
+        self.c_sq_max = 0.0
+        self.tol_coef = max(1e-10, 16.0 * (d + 4) * _EPS)
+        self.labels = np.empty(n, dtype=np.intp)
+        self.Ubase = np.empty(n)
+        self.Lbase = np.empty(n)
+        self.Gbase = np.empty(n)
+        k = ws.k
+        self.drift = np.zeros(k)  # sum over iterations of delta_k
+        self.drift_other = np.zeros(k)  # sum over iterations of max_{j != k} delta_j
+        self.drift_total = np.zeros(k)
+
+    def set_centers(self, C):
+        """New centres: the rounding margin and the terms of the expanded distance."""
+        self.centers = C
+        c_sq = np.einsum("kd,kd->k", C, C)
+        self.c_sq = np.tile(c_sq, (min(self.ws.rows, self.ws.n), 1))  # one row per row of a block
+        self.m2C = -2.0 * C
+        self.c_sq_max = max(self.c_sq_max, float(np.max(c_sq)))
+        self.T = self.tol_coef * (self.x_sq_max + self.c_sq_max)
+        self.margin = np.sqrt(2.0 * self.T)
+
+    def move_centers(self, C):
+        """Centres moved to C: drift the bounds by how far each centre moved."""
+        step = C - self.centers
+        delta = np.sqrt(np.einsum("kd,kd->k", step, step))
+        if delta.size > 1:
+            top = np.argmax(delta)
+            other = np.full(delta.size, delta[top])
+            rest = delta.copy()
+            rest[top] = -np.inf
+            other[top] = rest.max()
+            self.drift += delta
+            self.drift_other += other
+            np.add(self.drift, self.drift_other, out=self.drift_total)
+        self.set_centers(C)
+
+    def _store(self, rows, lab, best, second):
+        """Labels and bounds of ``rows`` (a slice or indices) from computed distances."""
+        U, L = _bounds(best, second, self.x_sq[rows], self.T)
+        self.labels[rows] = lab
+        U -= self.drift[lab]
+        L += self.drift_other[lab]
+        self.Ubase[rows] = U
+        self.Lbase[rows] = L
+        self.Gbase[rows] = L - U
+
+    def assign_all(self, s, e, buf):
+        """Nearest centre of rows s:e and their bounds; the block's centred cluster sums."""
+        ws, X = self.ws, self.X
+        lab, best, second = _nearest_two(X[s:e], self.m2C, self.c_sq, buf.dist, buf.ar, ws.step)
+        self._store(slice(s, e), lab, best, second)
+        ind = buf.ind[:, : e - s]
+        ind.fill(0.0)
+        ind[lab, buf.ar[: e - s]] = 1.0
+        xc = buf.cb[: e - s]
+        np.subtract(X[s:e], self.mean, out=xc)
+        part = np.zeros((ws.k, ws.d))
+        _accumulate(ind, xc, part, buf.kd, ws.step)
+        return part
+
+    def reassign(self, s, e, buf):
+        """New labels and bounds for the rows s:e whose bounds no longer prove
+        their label (L_n - U_n <= margin); returns the rows that moved, their
+        old and new labels."""
+        m = e - s
+        gap = buf.gap[:m]
+        np.take(self.drift_total, self.labels[s:e], out=gap)
+        np.subtract(self.Gbase[s:e], gap, out=gap)
+        local = np.flatnonzero(np.less_equal(gap, self.margin, out=buf.mask[:m]))
+        if local.size == 0:
+            return None
+        rows = self.ws.rows
+        if local.size >= FULL_BLOCK_FRACTION * m:
+            # most rows are candidates: all rows, in blocks, without gathers
+            parts = [self._reassign_rows(b, min(b + rows, e), buf) for b in range(s, e, rows)]
+        else:
+            idx = local + s
+            parts = [self._reassign_some(idx[b : b + rows], buf) for b in range(0, idx.size, rows)]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+
+    def _reassign_rows(self, s, e, buf):
+        """Reassign every row of s:e (at most one block)."""
+        lab_old = self.labels[s:e].copy()
+        lab, best, second = _nearest_two(self.X[s:e], self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step)
+        self._store(slice(s, e), lab, best, second)
+        moved = np.flatnonzero(lab != lab_old)
+        return moved + s, lab_old[moved], lab[moved]
+
+    def _reassign_some(self, idx, buf):
+        """Reassign the rows ``idx`` (at most one block) whose bounds failed."""
+        xb = buf.xb[: idx.size]
+        np.take(self.X, idx, axis=0, out=xb)
+        lab_old = self.labels[idx]
+        # (tightening U_n with the exact distance to the own centre first, as
+        # Hamerly does, removed too few candidates here to pay for itself)
+        lab, best, second = _nearest_two(xb, self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step)
+        self._store(idx, lab, best, second)
+        moved = lab != lab_old
+        return idx[moved], lab_old[moved], lab[moved]
+
+
 def lloyd(X, centers, max_iter):
     """Lloyd's iterations from ``centers``; the same result as ``kmeans._lloyd``.
 
@@ -317,42 +477,17 @@ def lloyd(X, centers, max_iter):
     n, d = X.shape
     k = centers.shape[0]
     ws = _LloydWorkspace(n, d, k)
-    rows = ws.rows
-    x_sq = np.einsum("nd,nd->n", X, X)
-    mean = X.mean(axis=0)
+    st = _Lloyd(X, ws)
+    mean = st.mean
     scatter0 = _scatter(X, mean, ws)
-    x_sq_max = float(x_sq.max())
-    c_sq_max = 0.0
-    tol_coef = max(1e-10, 16.0 * (d + 4) * _EPS)
-
-    def error_scale(C):
-        nonlocal c_sq_max
-        c_sq_max = max(c_sq_max, float(np.max(np.einsum("kd,kd->k", C, C))))
-        return tol_coef * (x_sq_max + c_sq_max)
 
     # ---- initial assignment of every point, its bounds and the cluster sums
-    T = error_scale(centers)
-    m2C = -2.0 * centers
-    c_sq = np.einsum("kd,kd->k", centers, centers)
-    labels = np.empty(n, dtype=np.intp)
-    Ubase = np.empty(n)  # U_n = Ubase_n + drift[z_n]
-    Lbase = np.empty(n)  # L_n = Lbase_n - drift_other[z_n]
+    st.set_centers(centers)
     sums = np.zeros((k, d))
-    for s in range(0, n, rows):
-        e = min(s + rows, n)
-        lab, best, second = _nearest_two(X[s:e], m2C, c_sq, ws.dist, ws.ar, ws.step)
-        labels[s:e] = lab
-        Ubase[s:e], Lbase[s:e] = _bounds(best, second, x_sq[s:e], T)
-        ind = ws.ind[:, : e - s]
-        ind.fill(0.0)
-        ind[lab, ws.ar[: e - s]] = 1.0
-        xc = ws.cb[: e - s]
-        np.subtract(X[s:e], mean, out=xc)
-        _accumulate(ind, xc, sums, ws.kd, ws.step)
+    for part in ws.map(st.assign_all, n):  # added in block order
+        sums += part
+    labels = st.labels
     counts = np.bincount(labels, minlength=k)
-    drift = np.zeros(k)  # sum over iterations of delta_k
-    drift_other = np.zeros(k)  # sum over iterations of max_{j != k} delta_j
-    Gbase = Lbase - Ubase  # L_n - U_n = Gbase_n - (drift + drift_other)[z_n]
 
     objectives = [_objective(X, centers, labels, sums, counts, mean, scatter0, ws)]
     history_centers = [centers]
@@ -361,77 +496,15 @@ def lloyd(X, centers, max_iter):
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         if n * d <= EXACT_UPDATE_MAX:
-            new_centers = _update_centers(X, labels, k)  # the plain step itself
+            centers = _update_centers(X, labels, k)  # the plain step itself
         else:
-            new_centers = _centers_from_sums(X, labels, sums, counts, mean)
-        step = new_centers - centers
-        delta = np.sqrt(np.einsum("kd,kd->k", step, step))  # how far each centre moved
-        centers = new_centers
-        T = error_scale(centers)
-        margin = np.sqrt(2.0 * T)
-        if k > 1:
-            top = np.argmax(delta)
-            other = np.full(k, delta[top])
-            rest = delta.copy()
-            rest[top] = -np.inf
-            other[top] = rest.max()
-            drift += delta
-            drift_other += other
-        m2C = -2.0 * centers
-        c_sq = np.einsum("kd,kd->k", centers, centers)
-
-        # points whose bounds no longer prove their label: L_n - U_n <= margin
-        gap = ws.tmp
-        np.take(drift + drift_other, labels, out=gap)
-        np.subtract(Gbase, gap, out=gap)
-        np.less_equal(gap, margin, out=ws.mask)
-        cand = np.flatnonzero(ws.mask)
-
-        changed_idx, changed_old, changed_new = [], [], []
-        for s in range(0, cand.size, rows):
-            idx = cand[s : s + rows]
-            m = idx.size
-            xb = ws.xb[:m]
-            np.take(X, idx, axis=0, out=xb)
-            lab_old = labels[idx]
-            # tighten U_n with the exact distance to the own centre first
-            cb = ws.cb[:m]
-            np.take(centers, lab_old, axis=0, out=cb)
-            np.subtract(xb, cb, out=cb)
-            own = np.einsum("nd,nd->n", cb, cb)
-            U = np.sqrt(own + 2.0 * T)
-            L = Lbase[idx] - drift_other[lab_old]
-            keep = L - U > margin
-            if keep.any():
-                Ubase[idx[keep]] = U[keep] - drift[lab_old[keep]]
-                Gbase[idx[keep]] = Lbase[idx[keep]] - Ubase[idx[keep]]
-                todo = ~keep
-                idx, lab_old, xb = idx[todo], lab_old[todo], xb[todo]
-                if idx.size == 0:
-                    continue
-            lab, best, second = _nearest_two(xb, m2C, c_sq, ws.dist, ws.ar, ws.step)
-            U, L = _bounds(best, second, x_sq[idx], T)
-            labels[idx] = lab
-            Ubase[idx] = U - drift[lab]
-            Lbase[idx] = L + drift_other[lab]
-            Gbase[idx] = Lbase[idx] - Ubase[idx]
-            moved = lab != lab_old
-            if moved.any():
-                changed_idx.append(idx[moved])
-                changed_old.append(lab_old[moved])
-                changed_new.append(lab[moved])
-        changed = int(sum(c.size for c in changed_idx))
+            centers = _centers_from_sums(X, labels, sums, counts, mean)
+        st.move_centers(centers)
+        moves = [r for r in ws.map(st.reassign, n, ws.group) if r is not None and r[0].size]
+        changed = int(sum(r[0].size for r in moves))
         if changed:
-            idx = np.concatenate(changed_idx)
-            _add_moves(
-                sums,
-                counts,
-                X[idx],
-                np.concatenate(changed_old),
-                np.concatenate(changed_new),
-                mean,
-                ws,
-            )
+            idx, old, new = (np.concatenate([r[i] for r in moves]) for i in range(3))
+            _add_moves(sums, counts, X, idx, old, new, mean, ws)
         objectives.append(_objective(X, centers, labels, sums, counts, mean, scatter0, ws))
         history_centers.append(centers)
         n_changed.append(changed)

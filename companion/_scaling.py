@@ -33,7 +33,8 @@ def data_exponent(*arrays):
     Returns 0 when the largest absolute value over ``arrays`` (finite float
     arrays) is zero or within the safe range.
     """
-    m = max((float(np.max(np.abs(a))) if np.size(a) else 0.0) for a in arrays)
+    # max(max, -min): no temporary array of |values| (large data stay cheap)
+    m = max((max(float(np.max(a)), -float(np.min(a))) if np.size(a) else 0.0) for a in arrays)
     if m == 0.0:
         return 0
     e = int(np.frexp(m)[1])  # m = f * 2**e with f in [0.5, 1)
