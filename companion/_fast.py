@@ -73,6 +73,10 @@ BLOCK_ENTRIES = 1 << 17
 #: that few points to reassign still make large numpy calls.
 LLOYD_GROUP_BLOCKS = 8
 
+#: Bounds are computed (and points skipped) once at most this fraction of the
+#: labels changed in the previous iteration.
+BOUNDS_MOVED_FRACTION = 0.1
+
 #: A group of rows whose bounds leave at least this fraction of candidates is
 #: reassigned whole (no gathers); otherwise only its candidates are.
 FULL_BLOCK_FRACTION = 0.5
@@ -263,6 +267,15 @@ def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
     return lab, best, second
 
 
+def _nearest_one(Xb, m2C, c_sq, dist, step):
+    """Index of the nearest centre only (ties to the lowest index), as in :func:`_nearest_two`."""
+    m = Xb.shape[0]
+    dist = dist[:m]
+    _matmul_rows(Xb, m2C.T, dist, step)
+    dist += c_sq[:m]
+    return np.argmin(dist, axis=1)
+
+
 def _bounds(best, second, x_sq, T):
     """Upper and lower bounds on the true distances from the computed ones."""
     U = np.sqrt(np.maximum(best + x_sq, 0.0) + 2.0 * T)
@@ -300,15 +313,28 @@ def _objective(X, centers, labels, sums, counts, mean, scatter0, ws):
 
 
 def _scatter(X, mean, ws):
-    """sum_n ||x_n - xbar||^2 in blocks."""
-    total = 0.0
-    rows = ws.rows
-    for s in range(0, X.shape[0], rows):
-        e = min(s + rows, X.shape[0])
-        cb = ws.bufs[0].cb[: e - s]
+    """sum_n ||x_n - xbar||^2, over blocks on the threads (added in block order)."""
+
+    def block(s, e, buf):
+        cb = buf.cb[: e - s]
         np.subtract(X[s:e], mean, out=cb)
-        total += float(np.einsum("nd,nd->", cb, cb))
-    return total
+        return float(np.einsum("nd,nd->", cb, cb))
+
+    return float(sum(ws.map(block, X.shape[0])))
+
+
+def _norms_and_mean(X, ws):
+    """||x_n||^2 for every row, and the mean of the rows (block sums in block order)."""
+    x_sq = np.empty(X.shape[0])
+
+    def block(s, e, buf):
+        np.einsum("nd,nd->n", X[s:e], X[s:e], out=x_sq[s:e])
+        return X[s:e].sum(axis=0)
+
+    total = np.zeros(X.shape[1])
+    for part in ws.map(block, X.shape[0]):
+        total += part
+    return x_sq, total / X.shape[0]
 
 
 def _add_moves(sums, counts, X, idx, old, new, mean, ws):
@@ -358,8 +384,7 @@ class _Lloyd:
     def __init__(self, X, ws):
         n, d = X.shape
         self.X, self.ws = X, ws
-        self.x_sq = np.einsum("nd,nd->n", X, X)
-        self.mean = X.mean(axis=0)
+        self.x_sq, self.mean = _norms_and_mean(X, ws)
         self.x_sq_max = float(self.x_sq.max())
         self.c_sq_max = 0.0
         self.tol_coef = max(1e-10, 16.0 * (d + 4) * _EPS)
@@ -371,6 +396,8 @@ class _Lloyd:
         self.drift = np.zeros(k)  # sum over iterations of delta_k
         self.drift_other = np.zeros(k)  # sum over iterations of max_{j != k} delta_j
         self.drift_total = np.zeros(k)
+        self.have_bounds = False  # whether Ubase, Lbase, Gbase hold valid bounds
+        self.with_bounds = True  # whether the next pass computes bounds
 
     def set_centers(self, C):
         """New centres: the rounding margin and the terms of the expanded distance."""
@@ -407,11 +434,21 @@ class _Lloyd:
         self.Lbase[rows] = L
         self.Gbase[rows] = L - U
 
+    def _nearest(self, Xb, rows, buf):
+        """Labels of the rows ``rows`` (a slice; Xb their data), and their bounds
+        when ``with_bounds``."""
+        if not self.with_bounds:
+            lab = _nearest_one(Xb, self.m2C, self.c_sq, buf.dist, self.ws.step)
+            self.labels[rows] = lab
+            return lab
+        lab, best, second = _nearest_two(Xb, self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step)
+        self._store(rows, lab, best, second)
+        return lab
+
     def assign_all(self, s, e, buf):
         """Nearest centre of rows s:e and their bounds; the block's centred cluster sums."""
         ws, X = self.ws, self.X
-        lab, best, second = _nearest_two(X[s:e], self.m2C, self.c_sq, buf.dist, buf.ar, ws.step)
-        self._store(slice(s, e), lab, best, second)
+        lab = self._nearest(X[s:e], slice(s, e), buf)
         ind = buf.ind[:, : e - s]
         ind.fill(0.0)
         ind[lab, buf.ar[: e - s]] = 1.0
@@ -425,6 +462,10 @@ class _Lloyd:
         """New labels and bounds for the rows s:e whose bounds no longer prove
         their label (L_n - U_n <= margin); returns the rows that moved, their
         old and new labels."""
+        rows = self.ws.rows
+        if not self.have_bounds:
+            parts = [self._reassign_rows(b, min(b + rows, e), buf) for b in range(s, e, rows)]
+            return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
         m = e - s
         gap = buf.gap[:m]
         np.take(self.drift_total, self.labels[s:e], out=gap)
@@ -432,7 +473,6 @@ class _Lloyd:
         local = np.flatnonzero(np.less_equal(gap, self.margin, out=buf.mask[:m]))
         if local.size == 0:
             return None
-        rows = self.ws.rows
         if local.size >= FULL_BLOCK_FRACTION * m:
             # most rows are candidates: all rows, in blocks, without gathers
             parts = [self._reassign_rows(b, min(b + rows, e), buf) for b in range(s, e, rows)]
@@ -447,8 +487,7 @@ class _Lloyd:
     def _reassign_rows(self, s, e, buf):
         """Reassign every row of s:e (at most one block)."""
         lab_old = self.labels[s:e].copy()
-        lab, best, second = _nearest_two(self.X[s:e], self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step)
-        self._store(slice(s, e), lab, best, second)
+        lab = self._nearest(self.X[s:e], slice(s, e), buf)
         moved = np.flatnonzero(lab != lab_old)
         return moved + s, lab_old[moved], lab[moved]
 
@@ -481,8 +520,9 @@ def lloyd(X, centers, max_iter):
     mean = st.mean
     scatter0 = _scatter(X, mean, ws)
 
-    # ---- initial assignment of every point, its bounds and the cluster sums
+    # ---- initial assignment of every point and the cluster sums
     st.set_centers(centers)
+    st.with_bounds = False  # (while many points move, bounds do not pay; see below)
     sums = np.zeros((k, d))
     for part in ws.map(st.assign_all, n):  # added in block order
         sums += part
@@ -500,7 +540,11 @@ def lloyd(X, centers, max_iter):
         else:
             centers = _centers_from_sums(X, labels, sums, counts, mean)
         st.move_centers(centers)
+        # bounds are kept only once few points move: while many do, nearly all
+        # points fail their bound test anyway and a pass without bounds is cheaper
+        st.with_bounds = n_changed[-1] <= BOUNDS_MOVED_FRACTION * n
         moves = [r for r in ws.map(st.reassign, n, ws.group) if r is not None and r[0].size]
+        st.have_bounds = st.with_bounds
         changed = int(sum(r[0].size for r in moves))
         if changed:
             idx, old, new = (np.concatenate([r[i] for r in moves]) for i in range(3))
