@@ -84,6 +84,16 @@ FULL_BLOCK_FRACTION = 0.5
 #: Target number of float64 entries of one EM block's (K + F, rows) buffers (2 MiB).
 EM_BLOCK_ENTRIES = 1 << 18
 
+#: E-step passes that feed an M-step leave responsibilities below
+#: exp(EXP_FLOOR) ~ 3e-20 (relative to the largest of their point) at zero
+#: instead of evaluating exp, when at most EXP_SKIP_MAX_FRACTION of a block's
+#: entries are above it.  After the M-step a bound on what they could have
+#: moved is checked (:func:`_floor_harmless`); above FLOOR_RTOL the E-step is
+#: redone exactly.
+EXP_FLOOR = -45.0
+EXP_SKIP_MAX_FRACTION = 0.5
+FLOOR_RTOL = 1e-12
+
 #: EM keeps the features of diag and spherical fits (at most three times the
 #: memory of X) for the whole fit when they take at most this many bytes.
 FEATURE_CACHE_BYTES = 1 << 30
@@ -591,7 +601,8 @@ class _EMBuffers:
     def __init__(self, k, d, f, b, tied):
         self.xc = np.empty((d, b))  # centred rows, transposed
         self.Z = np.empty((f, b))  # features, transposed
-        self.A = np.empty((k, b))  # a_kn, then r_nk
+        self.A = np.empty(k * b)  # a_kn, then r_nk: (K, rows), contiguous per block
+        self.keep = np.empty(k * b, dtype=bool)
         self.mx = np.empty(b)
         self.kf = np.empty((k, f))
         self.S = None
@@ -729,31 +740,79 @@ def _em_safe(params, ws):
     beyond 1e-6 (far-away outliers against a collapsed component, say) the
     plain loop, whose E-step forms ``x - mu`` first, is used instead.
     """
-    P = params._prec_chol
     mu = params.means - ws.mean
-    if ws.ctype == "full":
-        p2 = np.einsum("kij,kij->k", P, P)
-    elif ws.ctype == "tied":
-        p2 = np.full(ws.k, np.einsum("ij,ij->", P, P))
-    elif ws.ctype == "diag":
-        p2 = np.einsum("kd,kd->k", P, P)
-    else:
-        p2 = ws.d * P**2
     with np.errstate(over="ignore", invalid="ignore"):
-        bound = _EPS * p2 * (ws.radius2 + np.einsum("kd,kd->k", mu, mu))
+        bound = _EPS * _prec_norm2(params, ws) * (ws.radius2 + np.einsum("kd,kd->k", mu, mu))
     return bool(np.all(bound <= 1e-6))
 
 
-def _em_block(X, W, P, ws, buf, s, e, stats, R_out):
+def _prec_norm2(params, ws):
+    """||P_k||_F^2 = trace(Sigma_k^{-1}) per component (>= 1 / smallest variance)."""
+    P = params._prec_chol
+    if ws.ctype == "full":
+        return np.einsum("kij,kij->k", P, P)
+    if ws.ctype == "tied":
+        return np.full(ws.k, np.einsum("ij,ij->", P, P))
+    if ws.ctype == "diag":
+        return np.einsum("kd,kd->k", P, P)
+    return ws.d * P**2
+
+
+def _floor_harmless(params, S, ws):
+    """Whether the responsibilities dropped by a floored pass moved ``params`` by < FLOOR_RTOL.
+
+    Each dropped r_nk is below e^floor, so component k lost at most
+    ``n e^floor`` of its N_k, and at most that times ``max_n ||x_n||`` and
+    ``max_n ||x_n||^2`` of its other sums (centred coordinates, radius R).
+    Its mean then moves by less than ``2 n e^floor R / N_k`` (relative to
+    max(1, R): less than ``2 n e^floor / N_k``) and its covariance by less
+    than ``4 n e^floor R^2 / N_k`` in norm, which is below FLOOR_RTOL times
+    its largest variance v_k when ``4 n e^floor (1 + R^2 / v_k) <= FLOOR_RTOL N_k``.
+    ``params`` are the parameters the M-step made from ``S``.
+    """
+    c = params.covariances
+    if ws.ctype in ("full", "tied"):
+        v = np.diagonal(c, axis1=-2, axis2=-1).max(axis=-1)
+    elif ws.ctype == "diag":
+        v = c.max(axis=1)
+    else:
+        v = c
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        lost = 4.0 * ws.n * np.exp(EXP_FLOOR) * (1.0 + ws.radius2 / v)
+        return bool(np.all(lost <= FLOOR_RTOL * S[:, -1]))
+
+
+def _exp_floored(A, keep, floor):
+    """exp(A) in place, for A <= 0; entries below ``floor`` become 0 unevaluated.
+
+    When more than EXP_SKIP_MAX_FRACTION of the entries are above the floor,
+    all are evaluated (exactly; which branch runs depends on A only).
+    """
+    np.greater_equal(A, floor, out=keep)
+    idx = np.flatnonzero(keep)
+    if idx.size > EXP_SKIP_MAX_FRACTION * A.size:
+        np.exp(A, out=A)
+        return
+    flat = A.reshape(-1)
+    v = flat[idx]
+    np.exp(v, out=v)
+    flat.fill(0.0)
+    flat[idx] = v
+
+
+def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor):
     """E-step over rows s:e: (log-likelihood of the rows, statistics or None)."""
     m = e - s
     xc, Z = ws.features(s, e, P, buf)
-    A = buf.A[:, :m]
+    A = buf.A[: ws.k * m].reshape(ws.k, m)
     _matmul_cols(W, Z.T, A, ws.step)  # a_kn, laid out (K, rows)
     mx = buf.mx[:m]
     np.max(A, axis=0, out=mx)
     np.subtract(A, mx, out=A)
-    np.exp(A, out=A)
+    if floor is None:
+        np.exp(A, out=A)
+    else:
+        _exp_floored(A, buf.keep[: ws.k * m].reshape(ws.k, m), floor)
     tot = np.sum(A, axis=0)
     ll = float(np.sum(mx) + np.sum(np.log(tot)))
     np.divide(1.0, tot, out=tot)
@@ -773,21 +832,23 @@ def _em_block(X, W, P, ws, buf, s, e, stats, R_out):
     return ll, S
 
 
-def _em_pass(X, params, ws, *, stats=True, R_out=None):
+def _em_pass(X, params, ws, *, stats=True, R_out=None, floor=None):
     """E-step at ``params`` over all rows: log-likelihood and M-step statistics.
 
     Returns (log_likelihood, S) with S = sum_n r_nk [features_n] of shape
     (K, F) (for tied: (K, D + 1), the features [x, 1]).  With ``R_out`` (N, K)
     the responsibilities are written there.  Blocks are shared among the
     threads; their sums are added in block order, so the result does not
-    depend on the number of threads.
+    depend on the number of threads.  With ``floor``, responsibilities below
+    ``exp(floor)`` (relative to the largest of their point) may be dropped;
+    see :func:`_floor_harmless`.
     """
     W, P = _em_weights(params, ws)
     rows, n = ws.rows, ws.n
 
     def block(b, w):
         s = b * rows
-        return _em_block(X, W, P, ws, ws.bufs[w], s, min(s + rows, n), stats, R_out)
+        return _em_block(X, W, P, ws, ws.bufs[w], s, min(s + rows, n), stats, R_out, floor)
 
     parts = _map_blocks(block, ws.n_blocks, ws.workers)
     ll = 0.0
@@ -802,36 +863,50 @@ def _em_pass(X, params, ws, *, stats=True, R_out=None):
 
 
 def _em_m_step(S, ws, reg_covar):
-    """Parameters from the statistics of :func:`_em_pass`, as in ``mixture._m_step``."""
+    """Parameters from the statistics of :func:`_em_pass`, as in ``mixture._m_step``.
+
+    The sums are centred on the data mean m; ``mixture._m_step`` works in raw
+    coordinates with N_k = sum_n r_nk + delta (delta = 10 eps, as scikit-learn).
+    Rewritten in centred coordinates, its mean is (S_x - delta m) / N_k and
+    its covariances gain delta m m^T / N_k terms; they are kept here, so that
+    the two agree for components whose sum_n r_nk is comparable to delta too.
+    """
     from .mixture import GMMParams
 
     d, ctype = ws.d, ws.ctype
-    Nk = S[:, -1] + 10 * _EPS  # N_k = sum_n r_nk
+    delta = 10 * _EPS
+    SN = S[:, -1]  # sum_n r_nk
+    Nk = SN + delta  # N_k
     weights = Nk / Nk.sum()  # pi_k = N_k / N
-    mu = S[:, -d - 1 : -1] / Nk[:, None] if ctype == "full" else S[:, :d] / Nk[:, None]
+    m = ws.mean
+    Sx = S[:, -d - 1 : -1] if ctype == "full" else S[:, :d]
+    mu = (Sx - delta * m) / Nk[:, None]  # centred mu_k
     if ctype == "full":
         q = len(ws.iu[0])
-        second = np.empty((ws.k, d, d))
+        Sxx = np.empty((ws.k, d, d))
         i, j = ws.iu
-        second[:, i, j] = S[:, :q] / Nk[:, None]
-        second[:, j, i] = second[:, i, j]
-        # Sigma_k = sum_n r_nk x x^T / N_k - mu_k mu_k^T + eps I
-        Sigma = second - mu[:, :, None] * mu[:, None, :]
+        Sxx[:, i, j] = S[:, :q]
+        Sxx[:, j, i] = S[:, :q]
+        # Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + eps I
+        cross = Sx[:, :, None] * mu[:, None, :]
+        Sigma = Sxx - cross - np.swapaxes(cross, 1, 2) + SN[:, None, None] * mu[:, :, None] * mu[:, None, :]
+        Sigma /= Nk[:, None, None]
         Sigma[:, np.arange(d), np.arange(d)] += reg_covar
     elif ctype == "tied":
         Sigma = (ws.scatter - (Nk[:, None] * mu).T @ mu) / Nk.sum()
         Sigma = 0.5 * (Sigma + Sigma.T)
         Sigma.flat[:: d + 1] += reg_covar
     elif ctype == "diag":
-        Sigma = S[:, d : 2 * d] / Nk[:, None] - mu**2
+        # sum_n r_nk x_n^2 / N_k - mu_k^2 in raw coordinates, centred
+        Sigma = S[:, d : 2 * d] / Nk[:, None] - mu**2 + (delta / Nk)[:, None] * m**2
         np.maximum(Sigma, 0.0, out=Sigma)
         Sigma += reg_covar
     else:
         # sigma_k^2 = (sum_n r_nk ||x_n||^2 / N_k - ||mu_k||^2) / D + eps
-        Sigma = S[:, d] / Nk - np.einsum("kd,kd->k", mu, mu)
+        Sigma = S[:, d] / Nk - np.einsum("kd,kd->k", mu, mu) + delta / Nk * (m @ m)
         np.maximum(Sigma, 0.0, out=Sigma)
         Sigma = Sigma / d + reg_covar
-    return GMMParams(weights, mu + ws.mean, Sigma, ctype)
+    return GMMParams(weights, mu + m, Sigma, ctype)
 
 
 def em(X, params, max_iter, tol, reg_covar):
@@ -855,25 +930,35 @@ def em(X, params, max_iter, tol, reg_covar):
     if not _em_safe(params, ws):
         return None
     R = np.empty((n, ws.k))
-    ll, S = _em_pass(X, params, ws, stats=max_iter > 0, R_out=R if max_iter == 0 else None)
+    # passes that feed an M-step skip the exp of negligible responsibilities;
+    # the passes that write R are exact
+    floor = EXP_FLOOR if max_iter > 0 else None
+    ll, S = _em_pass(X, params, ws, stats=max_iter > 0, R_out=R if max_iter == 0 else None, floor=floor)
     lls, means, weights, covs = [ll], [params.means], [params.weights], [params.covariances]
     converged = False
     n_iter = 0
     change = np.nan
     for n_iter in range(1, max_iter + 1):
         try:
-            params = _em_m_step(S, ws, reg_covar)
+            new = _em_m_step(S, ws, reg_covar)
+            if not _floor_harmless(new, S, ws):
+                # small components: redo the E-step exactly, then the M-step
+                lls[-1], S = _em_pass(X, params, ws, floor=None)
+                new = _em_m_step(S, ws, reg_covar)
         except ValueError:  # not positive definite: let the plain loop say so
             return None
+        params = new
         if not _em_safe(params, ws):
             return None
         last = n_iter == max_iter
-        ll_new, S = _em_pass(X, params, ws, stats=not last, R_out=R if last else None)
+        ll_new, S = _em_pass(
+            X, params, ws, stats=not last, R_out=R if last else None, floor=None if last else EXP_FLOOR
+        )
         lls.append(ll_new)
         means.append(params.means)
         weights.append(params.weights)
         covs.append(params.covariances)
-        change = (ll_new - ll) / n
+        change = (ll_new - lls[-2]) / n
         ll = ll_new
         if abs(change) < tol:
             converged = True

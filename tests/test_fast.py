@@ -221,16 +221,87 @@ def test_em_propagates_an_error_raised_in_a_worker_thread(monkeypatch):
     calls = []
     real = _fast._em_block
 
-    def failing(X, W, P, ws, buf, s, e, stats, R_out):
+    def failing(X, W, P, ws, buf, s, e, *args):
         calls.append(s)
         if s >= 500:  # a block of the second run, done by the pool thread
             raise RuntimeError("block failed")
-        return real(X, W, P, ws, buf, s, e, stats, R_out)
+        return real(X, W, P, ws, buf, s, e, *args)
 
     monkeypatch.setattr(_fast, "_em_block", failing)
     with pytest.raises(RuntimeError, match="block failed"):
         _fast.em(X, p0, 2, 0.0, 1e-6)
     assert min(calls) == 0  # the calling thread did its own run
+
+
+def test_exp_floored_zeroes_only_entries_below_the_floor():
+    rng = np.random.default_rng(0)
+    A0 = rng.uniform(-100.0, 0.0, (6, 50))
+    keep = np.empty(A0.shape, dtype=bool)
+    A = A0.copy()  # about 30% of the entries above -30: the entries below are skipped
+    _fast._exp_floored(A, keep, -30.0)
+    assert 0.2 < np.mean(A0 >= -30.0) < 0.4
+    expected = np.where(A0 >= -30.0, np.exp(A0), 0.0)
+    np.testing.assert_array_equal(A, expected)
+    A = A0.copy()  # about 90% above -90: every entry is evaluated
+    _fast._exp_floored(A, keep, -90.0)
+    np.testing.assert_array_equal(A, np.exp(A0))
+
+
+def separated_mixture(n, k, d=2, spread=60.0, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((k, d)) * spread
+    return centres[rng.integers(0, k, n)] + rng.standard_normal((n, d))
+
+
+@pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
+def test_em_floor_skips_exp_and_keeps_the_parameters(monkeypatch, ctype):
+    # far-apart clusters: most responsibilities are below e^-45, so the floored
+    # passes skip most exps; the parameters still equal the exact passes'
+    X = separated_mixture(3000, 8)
+    p0 = initial(X, 8, ctype)
+    skipped = []
+    real = _fast._exp_floored
+
+    def spy(A, keep, floor):
+        real(A, keep, floor)
+        skipped.append(np.count_nonzero(keep) <= _fast.EXP_SKIP_MAX_FRACTION * A.size)
+
+    monkeypatch.setattr(_fast, "_exp_floored", spy)
+    floored = _fast.em(X, p0, 8, 0.0, 1e-6)
+    assert len(skipped) > 0 and np.mean(skipped) > 0.9
+    monkeypatch.setattr(_fast, "EXP_FLOOR", -np.inf)  # every exp evaluated
+    exact = _fast.em(X, p0, 8, 0.0, 1e-6)
+    for a, b in zip(em_arrays(floored)[:3], em_arrays(exact)[:3]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * max(1.0, np.abs(b).max()))
+    np.testing.assert_allclose(floored.history.log_likelihood, exact.history.log_likelihood, rtol=1e-14)
+    np.testing.assert_array_equal(floored.responsibilities, exact.responsibilities)  # exact pass
+
+
+def test_em_floor_redoes_the_e_step_for_a_tiny_component(monkeypatch):
+    # a broad component far from every point: its N_k (down to 1e-10 here) is
+    # made of responsibilities that a floored pass could drop; the check after
+    # the M-step notices and the E-step is redone exactly, so the fit equals
+    # the plain loop
+    X = separated_mixture(2000, 3, spread=30.0, seed=3)
+    p0 = initial(X, 3, "diag")
+    far = np.vstack([p0.means, X.mean(axis=0) + 30.0])
+    p0 = cp.GMMParams(np.r_[p0.weights * 0.999, 0.001], far, np.vstack([p0.covariances, [30.0, 30.0]]), "diag")
+    exact_passes = []
+    real = _fast._em_pass
+
+    def spy(X, params, ws, **kw):
+        exact_passes.append(kw.get("floor") is None and kw.get("stats", True))
+        return real(X, params, ws, **kw)
+
+    monkeypatch.setattr(_fast, "_em_pass", spy)
+    r = _fast.em(X, p0, 6, 0.0, 1e-6)
+    assert any(exact_passes)
+    params, lls, R = plain_em(X, p0, "diag", 6)
+    for t, p in enumerate(params):
+        for name in ("weights", "means", "covariances"):
+            a, b = getattr(p, name), getattr(r.history, name)[t]
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-10 * max(1.0, np.abs(a).max()))
+    np.testing.assert_allclose(r.history.log_likelihood, lls, rtol=1e-10)
 
 
 @pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
