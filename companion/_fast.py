@@ -7,6 +7,14 @@ computes the *same iterates* faster, with numpy only, for the loops inside
 the fits.  ``tests/test_fast.py`` checks it against the plain steps: the same
 labels at every iteration, and parameters equal to 1e-10.
 
+Threads
+-------
+The data are processed in row blocks, shared among :data:`THREADS` threads
+(numpy and BLAS release the GIL; every matrix product is cut into slices small
+enough for OpenBLAS to run it on one thread).  Each block's partial sums are
+kept apart and added in block order, so the results are bit-identical for
+any number of threads.
+
 k-means (:func:`lloyd`)
 -----------------------
 Lloyd's algorithm with the bounds of Hamerly (2010), vectorised:
@@ -23,23 +31,37 @@ Lloyd's algorithm with the bounds of Hamerly (2010), vectorised:
   \\max_k\\lVert\\mu_k\\rVert^2)`, far above the rounding error of the expanded
   norm the plain :func:`~companion.assign` uses, so a skipped point is one
   whose label the plain step would also keep.
-* The remaining points are processed in row blocks: one matrix product into
-  a preallocated buffer, ``+ ||mu||^2`` only (``||x||^2`` is constant along a
-  row and cannot change the argmin), the argmin and the second smallest value
-  (the new lower bound).
-* The cluster sums :math:`\\sum_{z_n=k} x_n` are updated from the points that
-  changed cluster only, through a small :math:`\\pm 1` indicator matrix times
-  their rows (one matrix product); centres are sums over counts, as in
-  :func:`~companion.update_centers`, whose empty-cluster policy is reused.
-  They equal the plain step's to about 1e-15 (another order of summation);
-  for small data (``N*D <= EXACT_UPDATE_MAX``) the plain step itself is
-  called, so the centres are bit-identical.
+* While many labels change (more than :data:`BOUNDS_MOVED_FRACTION` of them in
+  the previous iteration) nearly every point would fail its test, so the
+  pass computes labels only, without bounds; later passes keep bounds.
+* The points to reassign are processed in row blocks: one matrix product
+  into a preallocated buffer, ``+ ||mu||^2`` only (``||x||^2`` is constant
+  along a row and cannot change the argmin), the argmin and, with bounds,
+  the second smallest value (the new lower bound).
+* The cluster sums :math:`\\sum_{z_n=k} x_n` (centred on the data mean) are
+  updated from the points that changed cluster only, through a small
+  :math:`\\pm 1` indicator matrix times their rows (one matrix product);
+  centres are sums over counts, as in :func:`~companion.update_centers`,
+  whose empty-cluster policy is reused.  They equal the plain step's to
+  about 1e-15 (another order of summation).
 * The objective :math:`J` of the history comes from the same sums,
   :math:`J = \\sum_n\\lVert x_n-\\bar x\\rVert^2 - \\sum_k \\lVert s_k\\rVert^2/N_k
   + \\sum_k N_k\\lVert m_k-\\mu_k\\rVert^2` (:math:`s_k` the centred sum and
   :math:`m_k` the mean of cluster :math:`k`); when :math:`J` is so small
   against the spread of the data that this cancels badly, it is computed
   directly.
+
+Gaussian mixtures (:func:`em`)
+------------------------------
+One pass over the data per EM iteration: the log-densities of a block are
+one matrix product of a (K, F) weight matrix with augmented features of the
+rows (below, before :func:`_em_weights`), the log-sum-exp reduces over the
+first axis, and the M-step's sufficient statistics are one more product.
+Passes that feed an M-step do not evaluate ``exp`` for responsibilities below
+``exp(EXP_FLOOR)`` relative to the largest of their point (they stay 0); after
+the M-step, :func:`_floor_harmless` bounds what they could have moved, and
+when that exceeds :data:`FLOOR_RTOL` the E-step is redone exactly.  The
+passes that produce the returned responsibilities are exact.
 
 References
 ----------
@@ -60,11 +82,6 @@ _EPS = np.finfo(np.float64).eps
 #: When False, :func:`~companion.kmeans` and :func:`~companion.gmm` run their
 #: plain loops over the book's step functions instead (same iterates, slower).
 ENABLED = True
-
-#: Up to this many entries of X, the centres are recomputed by the plain
-#: ``update_centers`` (bit-identical to the plain loop); above, they come from
-#: the cluster sums updated with the moved points only (equal to ~1e-15).
-EXACT_UPDATE_MAX = 1 << 21
 
 #: Target number of float64 entries of one (rows, K) distance block (~1 MiB).
 BLOCK_ENTRIES = 1 << 17
@@ -520,7 +537,7 @@ def lloyd(X, centers, max_iter):
     ``X`` is a checked float64 array (n_samples, n_features), ``centers`` the
     initial centres (n_clusters, n_features).  Returns a ``KMeansResult``.
     """
-    from .kmeans import _lloyd_result, _update_centers
+    from .kmeans import _lloyd_result
 
     X = np.ascontiguousarray(X)
     n, d = X.shape
@@ -545,10 +562,7 @@ def lloyd(X, centers, max_iter):
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        if n * d <= EXACT_UPDATE_MAX:
-            centers = _update_centers(X, labels, k)  # the plain step itself
-        else:
-            centers = _centers_from_sums(X, labels, sums, counts, mean)
+        centers = _centers_from_sums(X, labels, sums, counts, mean)
         st.move_centers(centers)
         # bounds are kept only once few points move: while many do, nearly all
         # points fail their bound test anyway and a pass without bounds is cheaper

@@ -28,7 +28,7 @@ def plain_lloyd_labels(X, centers, n_iter):
     return labels
 
 
-def check_lloyd(X, C, max_iter=40, *, exact_centers=False):
+def check_lloyd(X, C, max_iter=40):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a = _lloyd(X, C, max_iter)
@@ -38,8 +38,6 @@ def check_lloyd(X, C, max_iter=40, *, exact_centers=False):
     np.testing.assert_array_equal(a.history.n_changed, b.history.n_changed)
     scale = max(1.0, float(np.max(np.abs(a.history.centers))))
     np.testing.assert_allclose(b.history.centers, a.history.centers, rtol=0, atol=1e-12 * scale)
-    if exact_centers:
-        np.testing.assert_array_equal(b.history.centers, a.history.centers)
     np.testing.assert_allclose(b.history.objective, a.history.objective, rtol=1e-10, atol=1e-12)
     # the same labels at every iteration, not only at the end
     t_values = sorted({1, a.n_iter // 2, a.n_iter})
@@ -74,22 +72,36 @@ def test_lloyd_blocks_not_dividing_n(monkeypatch):
     check_lloyd(X, C)
 
 
-def test_lloyd_large_data_uses_incremental_sums(monkeypatch):
-    # above EXACT_UPDATE_MAX the centres come from incrementally updated sums
-    monkeypatch.setattr(_fast, "EXACT_UPDATE_MAX", 0)
+def test_lloyd_long_run_with_incremental_sums():
+    # the centres come from sums updated with the moved points only, for 60 iterations
     X, C = blobs(5000, 4, 9, seed=11)
     check_lloyd(X, C, 60)
 
 
-def test_lloyd_small_data_centres_are_bit_identical():
-    X, C = blobs(2000, 3, 6, seed=4)
-    check_lloyd(X, C, exact_centers=True)
+@pytest.mark.parametrize("fraction", [0.0, 0.1, 1.0])
+def test_lloyd_passes_with_and_without_bounds(monkeypatch, fraction):
+    # 0: every pass after the first keeps bounds; 1: none does; 0.1: switches
+    monkeypatch.setattr(_fast, "BOUNDS_MOVED_FRACTION", fraction)
+    X, C = blobs(3001, 5, 17, seed=21)
+    check_lloyd(X, C, 50)
 
 
-@pytest.mark.parametrize("incremental", [False, True])
-def test_lloyd_empty_clusters_follow_the_plain_policy(monkeypatch, incremental):
-    if incremental:
-        monkeypatch.setattr(_fast, "EXACT_UPDATE_MAX", 0)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_lloyd_result_does_not_depend_on_threads(monkeypatch, threads):
+    # groups of 2 blocks of 256 rows: 12 groups shared among the threads
+    monkeypatch.setattr(_fast, "BLOCK_ENTRIES", 256 * 8)
+    monkeypatch.setattr(_fast, "LLOYD_GROUP_BLOCKS", 2)
+    X, C = blobs(6000, 3, 8, seed=13)
+    monkeypatch.setattr(_fast, "THREADS", 1)
+    a = _fast.lloyd(X, C, 30)
+    monkeypatch.setattr(_fast, "THREADS", threads)
+    b = _fast.lloyd(X, C, 30)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.history.centers, b.history.centers)
+    np.testing.assert_array_equal(a.history.objective, b.history.objective)
+
+
+def test_lloyd_empty_clusters_follow_the_plain_policy():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((500, 2))
     # two centres far away: their clusters are empty after the first assignment
@@ -99,10 +111,7 @@ def test_lloyd_empty_clusters_follow_the_plain_policy(monkeypatch, incremental):
     check_lloyd(X, C)
 
 
-@pytest.mark.parametrize("incremental", [False, True])
-def test_lloyd_duplicates_and_ties(monkeypatch, incremental):
-    if incremental:
-        monkeypatch.setattr(_fast, "EXACT_UPDATE_MAX", 0)
+def test_lloyd_duplicates_and_ties():
     # integer points on a grid, many duplicates, centres equidistant from many points
     rng = np.random.default_rng(5)
     X = rng.integers(-3, 4, size=(800, 2)).astype(float)
@@ -120,11 +129,16 @@ def test_lloyd_all_points_identical():
 
 def test_kmeans_uses_the_fast_path_and_the_switch(monkeypatch):
     X, C = blobs(3000, 2, 5, seed=8)
+    calls = []
+    real = _fast.lloyd
+    monkeypatch.setattr(_fast, "lloyd", lambda *a: calls.append(1) or real(*a))
     fast = cp.kmeans(X, 5, init=C)
     monkeypatch.setattr(_fast, "ENABLED", False)
     plain = cp.kmeans(X, 5, init=C)
+    assert len(calls) == 1  # the first fit only
+    assert fast.n_iter == plain.n_iter
     np.testing.assert_array_equal(fast.labels, plain.labels)
-    np.testing.assert_array_equal(fast.centers, plain.centers)
+    np.testing.assert_allclose(fast.centers, plain.centers, rtol=0, atol=1e-12 * np.abs(X).max())
 
 
 # ------------------------------------------------------------------------ EM
