@@ -106,13 +106,12 @@ def gmm_statistics(X, params):
     """
     X = check_data(X)
     R, ll = _e_step(X, params)  # r_nk and sum_n log p(x_n | theta)
-    return GMMStatistics(
-        n=X.shape[0],
-        Nk=R.sum(axis=0),
-        Sx=R.T @ X,
-        Sxx=np.einsum("nk,ni,nj->kij", R, X, X, optimize=True),
-        log_likelihood=ll,
-    )
+    # T_k = sum_n r_nk x_n x_n^T: one matrix product per component (a generic
+    # einsum over n, k, i, j was about 6x slower)
+    Sxx = np.empty((R.shape[1], X.shape[1], X.shape[1]))
+    for k in range(R.shape[1]):
+        np.matmul(X.T, R[:, k, None] * X, out=Sxx[k])
+    return GMMStatistics(n=X.shape[0], Nk=R.sum(axis=0), Sx=R.T @ X, Sxx=Sxx, log_likelihood=ll)
 
 
 def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
