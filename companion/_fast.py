@@ -613,13 +613,11 @@ class _EMBuffers:
     """One thread's buffers for a block of ``b`` rows."""
 
     def __init__(self, k, d, f, b, tied):
-        self.xc = np.empty((d, b))  # centred rows, transposed
         self.Z = np.empty((f, b))  # features, transposed
         self.A = np.empty(k * b)  # a_kn, then r_nk: (K, rows), contiguous per block
         self.keep = np.empty(k * b, dtype=bool)
         self.mx = np.empty(b)
         self.kf = np.empty((k, f))
-        self.S = None
         if tied:
             self.Zs = np.empty((d + 1, b))  # M-step features [x, 1]
             self.kf_s = np.empty((k, d + 1))
@@ -639,7 +637,7 @@ class _EMWorkspace:
         else:  # spherical [x, ||x||^2, 1]; tied [y, ||y||^2, 1]
             self.f = d + 2
         self.f_stats = d + 1 if covariance_type == "tied" else self.f
-        self.rows = _em_block_rows(k, self.f, n)
+        self.rows = _em_block_rows(k, self.f)
         self.n_blocks = -(-n // self.rows)
         self.workers = _n_workers(self.n_blocks)
         b = min(self.rows, n)
@@ -653,8 +651,7 @@ class _EMWorkspace:
         self.XcT = np.empty((d, n))
         for s in range(0, n, self.rows):
             e = min(s + self.rows, n)
-            np.subtract(X[s:e], self.mean, out=self.bufs[0].xc[:, : e - s].T)
-            self.XcT[:, s:e] = self.bufs[0].xc[:, : e - s]
+            np.subtract(X[s:e].T, self.mean[:, None], out=self.XcT[:, s:e])
         # features that do not depend on the parameters, once per fit when
         # they take at most three times the memory of X
         self.ZT = None
@@ -696,7 +693,7 @@ class _EMWorkspace:
         return Z
 
 
-def _em_block_rows(k, f, n):
+def _em_block_rows(k, f):
     """Rows per E-step block: the (K + F, rows) buffers hold about EM_BLOCK_ENTRIES numbers."""
     return int(np.clip(EM_BLOCK_ENTRIES // (k + f), 128, 8192))
 
