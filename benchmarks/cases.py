@@ -40,6 +40,23 @@ def _rel_diff(a, b):
     return float(np.max(np.abs(a - b)) / max(1.0, float(np.max(np.abs(b)))))
 
 
+def _record(algorithm, mode, n, d, k, repeats, times):
+    """The fields every case reports: what was run, and the raw and median times."""
+    return {
+        "algorithm": algorithm,
+        "case": f"{algorithm} {mode}",
+        "mode": mode,
+        "N": n,
+        "D": d,
+        "K": k,
+        "repeats": repeats,
+        "companion_s": _median(times["companion"]),
+        "sklearn_s": _median(times["sklearn"]),
+        "companion_times_s": times["companion"],
+        "sklearn_times_s": times["sklearn"],
+    }
+
+
 def _repeats_for(n, d, k, repeats):
     """Fewer repeats for the big cases, so that the full run stays within minutes."""
     if repeats is not None:
@@ -71,18 +88,8 @@ def kmeans_case(n, d, k, mode, repeats=None, *, memory=True):
     sk_updates = theirs.n_iter_ - 1 if ours.converged else theirs.n_iter_
     same_labels = bool(np.array_equal(ours.labels, theirs.labels_))
     center_diff = _rel_diff(ours.centers, theirs.cluster_centers_)
-    record = {
-        "algorithm": "kmeans",
-        "case": f"kmeans {mode}",
-        "mode": mode,
-        "N": n,
-        "D": d,
-        "K": k,
-        "repeats": repeats,
-        "companion_s": _median(times["companion"]),
-        "sklearn_s": _median(times["sklearn"]),
-        "companion_times_s": times["companion"],
-        "sklearn_times_s": times["sklearn"],
+    record = _record("kmeans", mode, n, d, k, repeats, times)
+    record |= {
         "companion_n_iter": int(ours.n_iter),
         "companion_converged": bool(ours.converged),
         "sklearn_n_iter": int(theirs.n_iter_),
@@ -167,18 +174,8 @@ def gmm_case(n, d, k, covariance_type, repeats=None, *, memory=True):
         "means": _rel_diff(ours.means, theirs.means_),
         "covariances": _rel_diff(ours.covariances, theirs.covariances_),
     }
-    record = {
-        "algorithm": "gmm",
-        "case": f"gmm {covariance_type}",
-        "mode": covariance_type,
-        "N": n,
-        "D": d,
-        "K": k,
-        "repeats": repeats,
-        "companion_s": _median(times["companion"]),
-        "sklearn_s": _median(times["sklearn"]),
-        "companion_times_s": times["companion"],
-        "sklearn_times_s": times["sklearn"],
+    record = _record("gmm", covariance_type, n, d, k, repeats, times)
+    record |= {
         "companion_1iter_s": _median(times1["companion"]),
         "sklearn_1iter_s": _median(times1["sklearn"]),
         "companion_n_iter": int(ours.n_iter),

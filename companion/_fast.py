@@ -158,13 +158,6 @@ def _accumulate(ind, xc, sums, tmp, step):
         sums += tmp
 
 
-def _accumulate_t(A, Zt, out, tmp, step):
-    """out += A @ Zt.T, as a loop over slices of the inner dimension (columns)."""
-    for s in range(0, Zt.shape[1], step):
-        np.matmul(A[:, s : s + step], Zt[:, s : s + step].T, out=tmp)
-        out += tmp
-
-
 def _usable_cpus():
     try:
         return len(os.sched_getaffinity(0))
@@ -278,12 +271,8 @@ def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
     Ties go to the lowest index, as in :func:`~companion.assign`.
     """
     m = Xb.shape[0]
-    dist = dist[:m]
+    dist = _distances(Xb, m2C, c_sq, dist, step)
     ar = ar[:m]
-    _matmul_rows(Xb, m2C.T, dist, step)  # -2 x . mu_k
-    # + ||mu_k||^2; c_sq repeated on every row: an add of equal shapes is much
-    # faster than a broadcast along a short last axis
-    dist += c_sq[:m]
     lab = np.argmin(dist, axis=1)
     best = dist[ar, lab]
     if dist.shape[1] == 1:
@@ -296,11 +285,17 @@ def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
 
 def _nearest_one(Xb, m2C, c_sq, dist, step):
     """Index of the nearest centre only (ties to the lowest index), as in :func:`_nearest_two`."""
-    m = Xb.shape[0]
-    dist = dist[:m]
-    _matmul_rows(Xb, m2C.T, dist, step)
-    dist += c_sq[:m]
-    return np.argmin(dist, axis=1)
+    return np.argmin(_distances(Xb, m2C, c_sq, dist, step), axis=1)
+
+
+def _distances(Xb, m2C, c_sq, dist, step):
+    """``||x - mu_k||^2 - ||x||^2`` for the rows of Xb, in the first rows of ``dist``."""
+    dist = dist[: Xb.shape[0]]
+    _matmul_rows(Xb, m2C.T, dist, step)  # -2 x . mu_k
+    # + ||mu_k||^2; c_sq repeated on every row: an add of equal shapes is much
+    # faster than a broadcast along a short last axis
+    dist += c_sq[: Xb.shape[0]]
+    return dist
 
 
 def _bounds(best, second, x_sq, T):
@@ -364,23 +359,32 @@ def _norms_and_mean(X, ws):
     return x_sq, total / X.shape[0]
 
 
+def _cluster_sums(xc, into, out_of, buf, step):
+    """(K, D) sums of the rows of xc: + into cluster ``into``, - out of ``out_of`` (or None).
+
+    One product of a small +-1 indicator matrix with the rows.
+    """
+    m = xc.shape[0]
+    ind = buf.ind[:, :m]
+    ind.fill(0.0)
+    ar = buf.ar[:m]
+    ind[into, ar] = 1.0
+    if out_of is not None:
+        ind[out_of, ar] = -1.0  # into != out_of, so the two never collide
+    part = np.zeros((ind.shape[0], xc.shape[1]))
+    _accumulate(ind, xc, part, buf.kd, step)
+    return part
+
+
 def _add_moves(sums, counts, X, idx, old, new, mean, ws):
     """Move rows ``idx`` of X from clusters ``old`` to ``new`` in the centred sums and counts."""
-    k, d = sums.shape
+    k = sums.shape[0]
 
     def block(s, e, buf):
-        m = e - s
-        ind = buf.ind[:, :m]
-        ind.fill(0.0)
-        ar = buf.ar[:m]
-        ind[new[s:e], ar] = 1.0  # old != new, so the two never collide
-        ind[old[s:e], ar] = -1.0
-        xc = buf.cb[:m]
+        xc = buf.cb[: e - s]
         np.take(X, idx[s:e], axis=0, out=xc)
         xc -= mean
-        part = np.zeros((k, d))
-        _accumulate(ind, xc, part, buf.kd, ws.step)
-        return part
+        return _cluster_sums(xc, new[s:e], old[s:e], buf, ws.step)
 
     for part in ws.map(block, idx.size):  # added in block order
         sums += part
@@ -476,14 +480,9 @@ class _Lloyd:
         """Nearest centre of rows s:e and their bounds; the block's centred cluster sums."""
         ws, X = self.ws, self.X
         lab = self._nearest(X[s:e], slice(s, e), buf)
-        ind = buf.ind[:, : e - s]
-        ind.fill(0.0)
-        ind[lab, buf.ar[: e - s]] = 1.0
         xc = buf.cb[: e - s]
         np.subtract(X[s:e], self.mean, out=xc)
-        part = np.zeros((ws.k, ws.d))
-        _accumulate(ind, xc, part, buf.kd, ws.step)
-        return part
+        return _cluster_sums(xc, lab, None, buf, ws.step)
 
     def reassign(self, s, e, buf):
         """New labels and bounds for the rows s:e whose bounds no longer prove
@@ -837,9 +836,9 @@ def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor):
         Zs = buf.Zs[:, :m]
         Zs[:-1] = xc
         Zs[-1] = 1.0
-        _accumulate_t(A, Zs, S, buf.kf_s, ws.step)
+        _accumulate(A, Zs.T, S, buf.kf_s, ws.step)
     else:
-        _accumulate_t(A, Z, S, buf.kf, ws.step)
+        _accumulate(A, Z.T, S, buf.kf, ws.step)
     return ll, S
 
 
@@ -970,7 +969,6 @@ def em(X, params, max_iter, tol, reg_covar):
         weights.append(params.weights)
         covs.append(params.covariances)
         change = (ll_new - lls[-2]) / n
-        ll = ll_new
         if abs(change) < tol:
             converged = True
             if not last:
