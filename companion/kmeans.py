@@ -16,6 +16,7 @@ objective, the centres and the number of changed labels at every iteration.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -84,7 +85,11 @@ class KMeansResult:
     converged : bool
         True when an iteration left every label unchanged.
     history : KMeansHistory
-        Objective, centres and changed-label counts per iteration.
+        Objective, centres and changed-label counts per iteration (of the
+        run that was kept, when ``n_init > 1``).
+    objectives_per_init : ndarray, shape (n_init,)
+        The final :math:`J` of every run, in the order they were made; the
+        result is the run with the smallest (the first one on ties).
     """
 
     centers: np.ndarray
@@ -93,6 +98,11 @@ class KMeansResult:
     n_iter: int
     converged: bool
     history: KMeansHistory
+    objectives_per_init: np.ndarray = None
+
+    def __post_init__(self):
+        if self.objectives_per_init is None:
+            object.__setattr__(self, "objectives_per_init", np.array([self.objective]))
 
     @property
     def n_clusters(self):
@@ -254,8 +264,8 @@ def _objective(X, centers, labels):
     return float(np.einsum("nd,nd->", diff, diff))
 
 
-def kmeans_plusplus(X, n_clusters, *, seed=None):
-    """k-means++ seeding (D\\ :sup:`2` sampling) of Arthur and Vassilvitskii.
+def kmeans_plusplus(X, n_clusters, *, n_local_trials=None, seed=None):
+    """k-means++ seeding (D\\ :sup:`2` sampling) of Arthur and Vassilvitskii, greedy by default.
 
     The first centre is a uniformly random data point; each further centre is
     a data point drawn with probability proportional to its squared distance
@@ -266,16 +276,26 @@ def kmeans_plusplus(X, n_clusters, *, seed=None):
         P(x_n) = \\frac{D(x_n)^2}{\\sum_m D(x_m)^2},
         \\qquad D(x) = \\min_{j} \\lVert x - c_j \\rVert .
 
-    In expectation the seeding alone is within :math:`8(\\ln K + 2)` of the
-    optimal :math:`J` :cite:`arthur2007kmeanspp`.  If every remaining point
-    coincides with a chosen centre (fewer distinct points than clusters), the
-    next centre is drawn uniformly among the points not yet chosen.
+    **Greedy k-means++** (the default, section 6 of the paper, and
+    scikit-learn's default) draws ``n_local_trials`` candidates this way at
+    every step and keeps the one that lowers the potential
+    :math:`\\phi = \\sum_n D(x_n)^2` the most.  ``n_local_trials=1`` is plain
+    D\\ :sup:`2` sampling, the variant the paper's bound is proved for: in
+    expectation the seeding alone is within :math:`8(\\ln K + 2)` of the optimal
+    :math:`J` :cite:`arthur2007kmeanspp`.  On well-separated blobs the greedy
+    variant puts two seeds in one blob (and none in another) much less often.
+    If every remaining point coincides with a chosen centre (fewer distinct
+    points than clusters), the next centre is drawn uniformly among the points
+    not yet chosen.
 
     Parameters
     ----------
     X : array_like, shape (n_samples, n_features)
     n_clusters : int
         Number of centres :math:`K`, between 1 and ``n_samples``.
+    n_local_trials : int or None, default None
+        Candidates drawn per centre; ``None`` means :math:`2 + \\lfloor \\ln K \\rfloor`
+        (greedy k-means++), ``1`` plain D\\ :sup:`2` sampling.
     seed : None, int or numpy.random.Generator
         Source of randomness.
 
@@ -295,28 +315,54 @@ def kmeans_plusplus(X, n_clusters, *, seed=None):
     >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0]])
     >>> kmeans_plusplus(X, 2, seed=0).shape
     (2, 2)
+    >>> kmeans_plusplus(X, 2, n_local_trials=1, seed=0).shape  # plain D^2 sampling
+    (2, 2)
     """
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
+    n_local_trials = _check_local_trials(n_local_trials, n_clusters)
     rng = check_seed(seed)
     e = _scaling.data_exponent(X)  # extreme magnitudes: D^2 sampling on exactly rescaled data
-    return X[_kmeans_plusplus_indices(_scaling.scale(X, e) if e else X, n_clusters, rng)].copy()
+    Xs = _scaling.scale(X, e) if e else X
+    return X[_kmeans_plusplus_indices(Xs, n_clusters, rng, n_local_trials)].copy()
 
 
-def _kmeans_plusplus_indices(X, n_clusters, rng):
+def _check_local_trials(n_local_trials, n_clusters):
+    """``None`` -> scikit-learn's default 2 + floor(ln K); otherwise a positive int."""
+    if n_local_trials is None:
+        return 2 + int(np.log(n_clusters))
+    return check_int(n_local_trials, "n_local_trials", minimum=1)
+
+
+def _d2_draws(closest, total, u):
+    """Indices drawn with probability closest_n / total, for uniform draws ``u`` in [0, total)."""
+    idx = np.searchsorted(np.cumsum(closest), u, side="right")
+    idx = np.minimum(idx, closest.size - 1)
+    for i, j in enumerate(idx):
+        while closest[j] == 0:  # guard against a zero-weight landing (rounding of the cumsum)
+            j -= 1
+        idx[i] = j
+    return idx
+
+
+def _kmeans_plusplus_indices(X, n_clusters, rng, n_local_trials=1):
     n = X.shape[0]
     chosen = np.empty(n_clusters, dtype=np.intp)
     chosen[0] = rng.integers(n)
     closest = _squared_distances(X, X[chosen[:1]])[:, 0]
     for k in range(1, n_clusters):
-        total = closest.sum()
-        if total > 0:
-            # D^2 sampling: P(x_n) proportional to min_j ||x_n - c_j||^2
-            u = rng.random() * total
-            idx = int(np.searchsorted(np.cumsum(closest), u, side="right"))
-            idx = min(idx, n - 1)
-            while closest[idx] == 0:  # guard against a zero-weight landing
-                idx -= 1
+        total = closest.sum()  # the potential phi = sum_n D(x_n)^2
+        if total > 0 and n_local_trials == 1:
+            # D^2 sampling: P(x_n) proportional to min_j ||x_n - c_j||^2  (eq-kmeans-dsquared)
+            idx = int(_d2_draws(closest, total, np.array([rng.random() * total]))[0])
+            np.minimum(closest, _squared_distances(X, X[idx : idx + 1])[:, 0], out=closest)
+        elif total > 0:
+            # greedy: n_local_trials D^2 draws, keep the one that lowers phi the most
+            candidates = _d2_draws(closest, total, rng.random(n_local_trials) * total)
+            d2 = np.minimum(closest[:, None], _squared_distances(X, X[candidates]))
+            best = int(np.argmin(d2.sum(axis=0)))  # ties: the first candidate drawn
+            idx = int(candidates[best])
+            closest = d2[:, best].copy()
         else:
             # fewer distinct points than clusters: centres will coincide
             warnings.warn(
@@ -327,8 +373,8 @@ def _kmeans_plusplus_indices(X, n_clusters, rng):
             )
             remaining = np.setdiff1d(np.arange(n), chosen[:k])
             idx = int(rng.choice(remaining))
+            np.minimum(closest, _squared_distances(X, X[idx : idx + 1])[:, 0], out=closest)
         chosen[k] = idx
-        np.minimum(closest, _squared_distances(X, X[idx : idx + 1])[:, 0], out=closest)
     return chosen
 
 
@@ -336,14 +382,15 @@ def _initial_centers(X, n_clusters, init, rng):
     """Initial centres from an ``init`` string or array (shared with the mixtures)."""
     if isinstance(init, str):
         init = check_choice(init, KMEANS_INITS, "init")
-        if init == "k-means++":
-            return X[_kmeans_plusplus_indices(X, n_clusters, rng)].copy()
+        if init == "k-means++":  # greedy k-means++, as kmeans_plusplus by default
+            trials = _check_local_trials(None, n_clusters)
+            return X[_kmeans_plusplus_indices(X, n_clusters, rng, trials)].copy()
         # "random": K distinct data points, uniformly without replacement
         return X[rng.choice(X.shape[0], size=n_clusters, replace=False)].copy()
     return check_centers(init, n_clusters, X.shape[1], "init")
 
 
-def kmeans(X, n_clusters, *, init="k-means++", max_iter=300, seed=None):
+def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, seed=None):
     """k-means by Lloyd's algorithm.
 
     Starting from initial centres :math:`\\mu^{(0)}` with labels
@@ -366,13 +413,20 @@ def kmeans(X, n_clusters, *, init="k-means++", max_iter=300, seed=None):
     n_clusters : int
         Number of clusters :math:`K`, between 1 and ``n_samples``.
     init : {"k-means++", "random"} or array_like, shape (n_clusters, n_features)
-        ``"k-means++"``: :func:`kmeans_plusplus`; ``"random"``: ``K`` distinct
-        data points chosen uniformly; an array: the initial centres.
+        ``"k-means++"``: :func:`kmeans_plusplus` (greedy); ``"random"``: ``K``
+        distinct data points chosen uniformly; an array: the initial centres.
+    n_init : int, default 1
+        Number of runs from different initialisations; the run with the
+        smallest :math:`J` is returned (every run's :math:`J` is kept in
+        ``objectives_per_init``).  Must be 1 when ``init`` is an array.
     max_iter : int, default 300
         Maximum number of iterations; with ``max_iter=0`` the initial centres
         are returned with their labels.
     seed : None, int or numpy.random.Generator
-        Source of randomness for the initialisation.
+        Source of randomness for the initialisation.  With ``n_init > 1``
+        every run gets its own independent stream, spawned from ``seed``
+        (:meth:`numpy.random.Generator.spawn`), so the result is reproducible
+        and does not depend on the order of the runs.
 
     Returns
     -------
@@ -408,20 +462,64 @@ def kmeans(X, n_clusters, *, init="k-means++", max_iter=300, seed=None):
     """
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
+    n_init = check_n_init(n_init, init)
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     rng = check_seed(seed)
     e = _scaling.data_exponent(X)  # extreme magnitudes: fit X / 2**e exactly, scale back
     if e:
         X = _scaling.scale(X, e)
-    centers = _initial_centers(X, n_clusters, init, rng)
-    if e and not isinstance(init, str):
-        centers = _scaling.scale(centers, e)
-    # companion/_fast.py computes the same iterates as _lloyd (the plain loop
-    # over the two steps, below) with Hamerly's bounds in row blocks
-    from . import _fast
+    if not isinstance(init, str):
+        init = check_centers(init, n_clusters, X.shape[1], "init")
+        if e:
+            init = _scaling.scale(init, e)
 
-    loop = _fast.lloyd if _fast.ENABLED else _lloyd
-    return _scaling.unscale_kmeans_result(loop(X, centers, max_iter), e)
+    def run(rng):
+        centers = _initial_centers(X, n_clusters, init, rng)
+        # companion/_fast.py computes the same iterates as _lloyd (the plain loop
+        # over the two steps, below) with Hamerly's bounds in row blocks
+        from . import _fast
+
+        loop = _fast.lloyd if _fast.ENABLED else _lloyd
+        return loop(X, centers, max_iter)
+
+    result, objectives = best_of_runs(run, n_init, rng, lambda r: r.objective)
+    result = dataclasses.replace(result, objectives_per_init=objectives)
+    return _scaling.unscale_kmeans_result(result, e)
+
+
+def check_n_init(n_init, init):
+    """``n_init`` as a positive int; 1 when ``init`` is explicit (every run would be the same)."""
+    n_init = check_int(n_init, "n_init", minimum=1)
+    if n_init > 1 and not isinstance(init, str):
+        raise ValueError(
+            f"n_init must be 1 when init is an array of centres (every run would start "
+            f"from the same centres); got n_init={n_init}. Use init='k-means++' or "
+            "'random' for restarts."
+        )
+    return n_init
+
+
+def best_of_runs(run, n_init, rng, score):
+    """The run with the smallest ``score`` among ``n_init`` calls ``run(generator)``.
+
+    With ``n_init == 1`` the single run uses ``rng`` itself (so ``seed=s``
+    gives the same fit as before restarts existed); otherwise every run gets
+    an independent child generator from ``rng.spawn(n_init)``.  Returns the
+    best result (the first on ties) and every run's score, shape (n_init,).
+    Meant for any fit whose runs differ only by their random start (k-means
+    now, Gaussian mixtures later, with a score that may also reject a run).
+    """
+    if n_init == 1:
+        best = run(rng)
+        return best, np.array([score(best)], dtype=float)
+    best, best_score, scores = None, np.inf, []
+    for child in rng.spawn(n_init):
+        result = run(child)
+        s = float(score(result))
+        scores.append(s)
+        if best is None or s < best_score:
+            best, best_score = result, s
+    return best, np.array(scores)
 
 
 def _lloyd(X, centers, max_iter):

@@ -150,6 +150,79 @@ def test_kmeans_plusplus_with_fewer_distinct_points_than_clusters():
     assert np.isfinite(C).all() and C.shape == (3, 1)
 
 
+def seeding_miss_rate(n_local_trials, n_seeds=200):
+    """Share of seeds for which k-means++ leaves one of 8 separated blobs without a centre."""
+    centers = cp.circle_centers(8, 6.0)
+    X, _ = cp.make_blobs(640, centers, std=0.5, seed=0)
+    misses = 0
+    for s in range(n_seeds):
+        C = cp.kmeans_plusplus(X, 8, n_local_trials=n_local_trials, seed=s)
+        misses += len(set(brute_assign(C, centers).tolist())) < 8
+    return misses / n_seeds
+
+
+def test_greedy_kmeans_plusplus_misses_blobs_less_often_than_plain():
+    plain, greedy = seeding_miss_rate(1), seeding_miss_rate(None)
+    # measured: plain 0.50, greedy 0.015 (200 seeds)
+    assert greedy < plain / 5 and plain > 0.2 and greedy < 0.05, (plain, greedy)
+
+
+def test_kmeans_plusplus_with_one_trial_is_plain_d2_sampling():
+    # the plain sampler: the first centre uniform, then one D^2 draw per centre
+    X, _ = blobs(k=3, seed=1)
+    rng = np.random.default_rng(7)
+    chosen = [int(rng.integers(X.shape[0]))]
+    for _ in range(2):
+        d2 = brute_d2(X, X[chosen])
+        u = rng.random() * d2.sum()
+        chosen.append(int(np.searchsorted(np.cumsum(d2), u, side="right")))
+    np.testing.assert_array_equal(cp.kmeans_plusplus(X, 3, n_local_trials=1, seed=7), X[chosen])
+
+
+def test_greedy_kmeans_plusplus_keeps_the_candidate_that_lowers_the_potential_most():
+    X, _ = blobs(k=4, seed=2)
+    rng = np.random.default_rng(3)
+    trials = 2 + int(np.log(4))
+    chosen = [int(rng.integers(X.shape[0]))]
+    for _ in range(3):
+        d2 = brute_d2(X, X[chosen])
+        cand = np.searchsorted(np.cumsum(d2), rng.random(trials) * d2.sum(), side="right")
+        pots = [np.minimum(d2, brute_d2(X, X[[c]])).sum() for c in cand]
+        chosen.append(int(cand[int(np.argmin(pots))]))
+    np.testing.assert_array_equal(cp.kmeans_plusplus(X, 4, seed=3), X[chosen])
+
+
+def brute_d2(X, C):
+    return ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+
+
+def test_n_init_returns_the_best_run_and_keeps_every_objective():
+    X, _ = blobs(n=300, k=6, std=1.5, seed=3)
+    r = cp.kmeans(X, 6, n_init=8, init="random", seed=11)
+    assert r.objectives_per_init.shape == (8,)
+    assert r.objective == r.objectives_per_init.min()
+    # each run is the fit from its own spawned generator
+    children = np.random.default_rng(11).spawn(8)
+    singles = [cp.kmeans(X, 6, init="random", seed=g).objective for g in children]
+    np.testing.assert_array_equal(r.objectives_per_init, singles)
+    assert len(set(singles)) > 1  # the runs really differ
+    again = cp.kmeans(X, 6, n_init=8, init="random", seed=11)
+    np.testing.assert_array_equal(again.centers, r.centers)
+    # n_init=1 is the single run from the seed itself, as before restarts existed
+    one = cp.kmeans(X, 6, init="random", seed=11)
+    np.testing.assert_array_equal(one.objectives_per_init, [one.objective])
+
+
+def test_n_init_with_explicit_centres_is_rejected():
+    X = np.arange(20.0).reshape(10, 2)
+    with pytest.raises(ValueError, match="n_init must be 1 when init is an array"):
+        cp.kmeans(X, 2, init=X[:2], n_init=3)
+    with pytest.raises(ValueError, match="n_init must be at least 1"):
+        cp.kmeans(X, 2, n_init=0)
+    with pytest.raises(ValueError, match="n_local_trials must be at least 1"):
+        cp.kmeans_plusplus(X, 2, n_local_trials=0)
+
+
 def test_same_seed_same_result():
     X, _ = blobs(seed=8)
     a, b = cp.kmeans(X, 4, seed=123), cp.kmeans(X, 4, seed=123)
