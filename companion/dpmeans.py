@@ -16,16 +16,43 @@ objective
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ._validation import ConvergenceWarning, check_data, check_int, check_labels, check_real
+from ._moments import cluster_sums
+from ._record import Recorder
+from ._validation import ConvergenceWarning, check_data, check_int, check_labels, check_real, warn
 from .kmeans import _check_centers_like, _objective
 from .numerics import _squared_distances
 
-__all__ = ["DPMeansResult", "dp_means", "dp_means_objective"]
+__all__ = ["DPMeansHistory", "DPMeansResult", "dp_means", "dp_means_objective"]
+
+
+@dataclass(frozen=True, eq=False)
+class DPMeansHistory:
+    """Per-iteration record of :func:`dp_means`; entry 0 is the initialisation.
+
+    Attributes
+    ----------
+    objective : ndarray, shape (n_iter + 1,)
+        :math:`J_\\lambda` after each iteration (entry 0: one cluster at the data mean).
+    n_clusters : ndarray of int, shape (n_iter + 1,)
+
+    Items can also be read as from a dict, ``history["objective"]``, as in
+    earlier versions.
+    """
+
+    objective: np.ndarray
+    n_clusters: np.ndarray
+
+    def __getitem__(self, name):
+        if name not in self.keys():
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def keys(self):
+        return [f.name for f in fields(self)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,9 +69,9 @@ class DPMeansResult:
     n_iter : int
     converged : bool
         True when a full pass changed no label and opened no cluster.
-    history : dict of ndarray
-        ``objective`` (after each pass, entry 0 = one cluster at the data
-        mean) and ``n_clusters`` per pass.
+    history : DPMeansHistory
+        :math:`J_\\lambda` and the number of clusters after each pass (entry 0
+        = one cluster at the data mean).
     """
 
     centers: np.ndarray
@@ -53,7 +80,7 @@ class DPMeansResult:
     objective: float
     n_iter: int
     converged: bool
-    history: dict
+    history: DPMeansHistory
 
     def predict(self, X):
         """Nearest centre for new points (no new clusters are opened)."""
@@ -142,8 +169,8 @@ def dp_means(X, lam, *, max_iter=100):
     n = X.shape[0]
     centers = X.mean(axis=0, keepdims=True)
     labels = np.zeros(n, dtype=np.intp)
-    objectives = [_objective(X, centers, labels) + lam]
-    n_clusters = [1]
+    # J_lambda = sum_n ||x_n - mu_{z_n}||^2 + lambda K   (eq-dpm-objective)
+    record = Recorder(objective=_objective(X, centers, labels) + lam, n_clusters=1)
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -155,30 +182,20 @@ def dp_means(X, lam, *, max_iter=100):
         centers = centers[used]
         changed = opened or centers.shape[0] != k_before or not np.array_equal(new_labels, labels)
         labels = new_labels
-        # mu_k = mean of cluster k
-        counts = np.bincount(labels, minlength=centers.shape[0])
-        sums = np.stack(
-            [np.bincount(labels, weights=X[:, j], minlength=centers.shape[0]) for j in range(X.shape[1])],
-            axis=1,
-        )
-        centers = sums / counts[:, None]
-        objectives.append(_objective(X, centers, labels) + lam * centers.shape[0])
-        n_clusters.append(centers.shape[0])
+        counts, sums = cluster_sums(X, labels, centers.shape[0])
+        centers = sums / counts[:, None]  # mu_k = mean of cluster k   (eq-kmeans-update)
+        record.append(objective=_objective(X, centers, labels) + lam * centers.shape[0], n_clusters=centers.shape[0])
         if not changed:
             converged = True
             break
     if max_iter > 0 and not converged:
-        warnings.warn(
-            f"dp_means did not converge in max_iter={max_iter} iterations; increase max_iter",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+        warn(f"dp_means did not converge in max_iter={max_iter} iterations; increase max_iter", ConvergenceWarning)
     return DPMeansResult(
         centers=centers,
         labels=labels,
         n_clusters=int(centers.shape[0]),
-        objective=objectives[-1],
+        objective=record.last("objective"),
         n_iter=n_iter,
         converged=converged,
-        history={"objective": np.array(objectives), "n_clusters": np.array(n_clusters)},
+        history=record.build(DPMeansHistory),
     )

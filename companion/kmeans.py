@@ -17,11 +17,12 @@ objective, the centres and the number of changed labels at every iteration.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._moments import cluster_sums, relocate_empty
+from ._record import Recorder
 from ._validation import (
     ConvergenceWarning,
     DegenerateWarning,
@@ -32,8 +33,10 @@ from ._validation import (
     check_labels,
     check_n_clusters,
     check_seed,
+    warn,
 )
 from . import _scaling
+from .engines import BlockedLloyd, check_engine
 from .numerics import _squared_distances
 
 __all__ = [
@@ -145,10 +148,14 @@ def assign(X, centers):
     e = _scaling.data_exponent(X, centers)  # extreme magnitudes: rescale exactly
     if e:
         X, centers = _scaling.scale(X, e), _scaling.scale(centers, e)
+    c = _scaling.data_offset(X)  # far from the origin: distances in centred coordinates
+    if c is not None:
+        X, centers = X - c, centers - c
     return _assign(X, centers)
 
 
 def _assign(X, centers, x_sq=None):
+    # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
     return np.argmin(_squared_distances(X, centers, x_sq), axis=1)
 
 
@@ -198,31 +205,12 @@ def update_centers(X, labels, n_clusters):
 
 
 def _update_centers(X, labels, n_clusters):
-    counts = np.bincount(labels, minlength=n_clusters)
-    # sum_{n: z_n = k} x_n, one feature at a time (bincount is fast and exact-order)
-    sums = np.empty((n_clusters, X.shape[1]))
-    for j in range(X.shape[1]):
-        sums[:, j] = np.bincount(labels, weights=X[:, j], minlength=n_clusters)
-    empty = counts == 0
+    counts, sums = cluster_sums(X, labels, n_clusters)
+    # mu_k = sum_{n: z_n = k} x_n / N_k   (eq-kmeans-update)
     centers = sums / np.maximum(counts, 1)[:, None]
+    empty = counts == 0
     if empty.any():
-        centers = _relocate_empty(X, labels, centers, np.flatnonzero(empty))
-    return centers
-
-
-def _relocate_empty(X, labels, centers, empty):
-    """Move each empty cluster's centre to the worst-explained points (see above)."""
-    warnings.warn(
-        f"{empty.size} cluster(s) became empty; their centres were moved to the "
-        "points farthest from their own cluster's centre",
-        DegenerateWarning,
-        stacklevel=4,
-    )
-    d2 = np.einsum("nd,nd->n", X - centers[labels], X - centers[labels])
-    # farthest points first; a stable sort makes ties deterministic (lowest index)
-    order = np.argsort(-d2, kind="stable")
-    centers = centers.copy()
-    centers[empty] = X[order[: empty.size]]
+        centers = relocate_empty(X, labels, centers, np.flatnonzero(empty))
     return centers
 
 
@@ -260,6 +248,7 @@ def kmeans_objective(X, centers, labels):
 
 
 def _objective(X, centers, labels):
+    # J = sum_n ||x_n - mu_{z_n}||^2   (eq-kmeans-objective)
     diff = X - centers[labels]
     return float(np.einsum("nd,nd->", diff, diff))
 
@@ -365,11 +354,10 @@ def _kmeans_plusplus_indices(X, n_clusters, rng, n_local_trials=1):
             closest = d2[:, best].copy()
         else:
             # fewer distinct points than clusters: centres will coincide
-            warnings.warn(
+            warn(
                 f"X has fewer distinct points than n_clusters={n_clusters}; the "
                 f"remaining {n_clusters - k} centre(s) duplicate chosen ones",
                 DegenerateWarning,
-                stacklevel=3,
             )
             remaining = np.setdiff1d(np.arange(n), chosen[:k])
             idx = int(rng.choice(remaining))
@@ -390,7 +378,7 @@ def _initial_centers(X, n_clusters, init, rng):
     return check_centers(init, n_clusters, X.shape[1], "init")
 
 
-def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, seed=None):
+def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, engine="auto", seed=None):
     """k-means by Lloyd's algorithm.
 
     Starting from initial centres :math:`\\mu^{(0)}` with labels
@@ -422,6 +410,11 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, seed=None
     max_iter : int, default 300
         Maximum number of iterations; with ``max_iter=0`` the initial centres
         are returned with their labels.
+    engine : {"auto", "plain", "blocked"}, default "auto"
+        How the two steps are computed (:mod:`companion.engines`): ``"plain"``
+        calls :func:`update_centers` and :func:`assign` as they are;
+        ``"blocked"`` (what ``"auto"`` picks) computes the same iterates with
+        Hamerly's bounds over row blocks on threads.  The loop is the same.
     seed : None, int or numpy.random.Generator
         Source of randomness for the initialisation.  With ``n_init > 1``
         every run gets its own independent stream, spawned from ``seed``
@@ -464,27 +457,25 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, seed=None
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     n_init = check_n_init(n_init, init)
     max_iter = check_int(max_iter, "max_iter", minimum=0)
+    make_engine = LLOYD_ENGINES[check_engine(engine)]
     rng = check_seed(seed)
-    e = _scaling.data_exponent(X)  # extreme magnitudes: fit X / 2**e exactly, scale back
-    if e:
-        X = _scaling.scale(X, e)
     if not isinstance(init, str):
         init = check_centers(init, n_clusters, X.shape[1], "init")
-        if e:
-            init = _scaling.scale(init, e)
+    # extreme magnitudes: fit X / 2**e (exact); far from the origin: fit X - mean
+    e = _scaling.data_exponent(X)
+    X = _scaling.scale(X, e) if e else X
+    c = _scaling.data_offset(X)
+    X = X - c if c is not None else X
+    if not isinstance(init, str):
+        init = _scaling.to_fit_units(init, e, c)
+    engine = make_engine(X, n_clusters)
 
     def run(rng):
-        centers = _initial_centers(X, n_clusters, init, rng)
-        # companion/_fast.py computes the same iterates as _lloyd (the plain loop
-        # over the two steps, below) with Hamerly's bounds in row blocks
-        from . import _fast
-
-        loop = _fast.lloyd if _fast.ENABLED else _lloyd
-        return loop(X, centers, max_iter)
+        return lloyd(engine, _initial_centers(X, n_clusters, init, rng), max_iter)
 
     result, objectives = best_of_runs(run, n_init, rng, lambda r: r.objective)
     result = dataclasses.replace(result, objectives_per_init=objectives)
-    return _scaling.unscale_kmeans_result(result, e)
+    return _scaling.unscale_kmeans_result(result, e, c)
 
 
 def check_n_init(n_init, init):
@@ -522,54 +513,72 @@ def best_of_runs(run, n_init, rng, score):
     return best, np.array(scores)
 
 
-def _lloyd(X, centers, max_iter):
-    x_sq = np.einsum("nd,nd->n", X, X)
-    labels = _assign(X, centers, x_sq)
-    objectives = [_objective(X, centers, labels)]
-    history_centers = [centers]
-    n_changed = [X.shape[0]]
-    converged = False
-    n_iter = 0
+class PlainLloyd:
+    """The plain Lloyd engine: the book's two steps, :func:`assign` and :func:`update_centers`.
+
+    Every Lloyd engine offers the same four calls, which :func:`lloyd` makes:
+    ``start(centers)`` assigns every point to the initial centres and returns
+    :math:`J`; ``update()`` returns the centres of the current labels;
+    ``assign(centers)`` assigns the points and returns the number of labels
+    that changed and :math:`J`; ``labels()`` returns the current labels.
+    """
+
+    def __init__(self, X, n_clusters):
+        self.X, self.k, self.n_samples = X, n_clusters, X.shape[0]
+        self.x_sq = np.einsum("nd,nd->n", X, X)
+
+    def start(self, centers):
+        self._labels = _assign(self.X, centers, self.x_sq)
+        return _objective(self.X, centers, self._labels)
+
+    def update(self):
+        return _update_centers(self.X, self._labels, self.k)
+
+    def assign(self, centers):
+        labels = _assign(self.X, centers, self.x_sq)
+        changed = int(np.count_nonzero(labels != self._labels))
+        self._labels = labels
+        return changed, _objective(self.X, centers, labels)
+
+    def labels(self):
+        return self._labels
+
+
+#: The engines of :func:`kmeans` by name (see :mod:`companion.engines`).
+LLOYD_ENGINES = {"plain": PlainLloyd, "blocked": BlockedLloyd, "auto": BlockedLloyd}
+
+
+def lloyd(engine, centers, max_iter):
+    """Lloyd's algorithm from ``centers``: the only Lloyd loop of the package.
+
+    Every k-means fit runs this loop (:func:`kmeans` in memory,
+    :func:`~companion.kmeans_dask` on blocks, the last stage of
+    :func:`~companion.anneal`); only the ``engine`` that computes the two
+    steps differs (see :class:`PlainLloyd`).  Returns a :class:`KMeansResult`.
+    """
+    J = engine.start(centers)
+    record = Recorder(objective=J, centers=centers, n_changed=engine.n_samples)
+    converged, n_iter, changed = False, 0, engine.n_samples
     for n_iter in range(1, max_iter + 1):
-        centers = _update_centers(X, labels, centers.shape[0])  # mu_k = mean of cluster k
-        new_labels = _assign(X, centers, x_sq)  # z_n = argmin_k ||x_n - mu_k||^2
-        changed = int(np.count_nonzero(new_labels != labels))
-        labels = new_labels
-        objectives.append(_objective(X, centers, labels))
-        history_centers.append(centers)
-        n_changed.append(changed)
+        centers = engine.update()  # mu_k = mean of cluster k   (eq-kmeans-update)
+        changed, J = engine.assign(centers)  # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
+        record.append(objective=J, centers=centers, n_changed=changed)
         if changed == 0:
             converged = True
             break
-    return _lloyd_result(
-        centers, labels, objectives, history_centers, n_changed, n_iter, converged, max_iter, stacklevel=3
-    )
-
-
-def _lloyd_result(centers, labels, objectives, history_centers, n_changed, n_iter, converged, max_iter, stacklevel):
-    """Warn if Lloyd stopped at ``max_iter``, and assemble the result (shared by every Lloyd loop).
-
-    ``stacklevel`` is counted from the loop that calls this helper.
-    """
     if max_iter > 0 and not converged:
-        warnings.warn(
+        warn(
             f"k-means did not converge in max_iter={max_iter} iterations "
-            f"({n_changed[-1]} labels still changing); increase max_iter",
+            f"({changed} labels still changing); increase max_iter",
             ConvergenceWarning,
-            stacklevel=stacklevel + 1,
         )
-    history = KMeansHistory(
-        objective=np.array(objectives),
-        centers=np.stack(history_centers),
-        n_changed=np.array(n_changed),
-    )
     return KMeansResult(
         centers=centers,
-        labels=labels,
-        objective=objectives[-1],
+        labels=engine.labels(),
+        objective=J,
         n_iter=n_iter,
         converged=converged,
-        history=history,
+        history=record.build(KMeansHistory),
     )
 
 

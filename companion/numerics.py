@@ -33,7 +33,8 @@ __all__ = [
 #: Number of rows processed per block by :func:`squared_distances` and friends.
 CHUNK_ROWS = 4096
 
-_LOG_2PI = np.log(2.0 * np.pi)
+#: log(2 pi), the constant of every Gaussian log-density.
+LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def squared_distances(X, centers):
@@ -190,7 +191,7 @@ def log_gaussian_density(X, mean, covariance):
         raise ValueError(
             f"covariance must be a scalar, shape ({d},) or ({d}, {d}); got shape {cov.shape}"
         )
-    return -0.5 * (d * _LOG_2PI + log_det + maha)
+    return -0.5 * (d * LOG_2PI + log_det + maha)  # (eq-gmm-normal)
 
 
 def cholesky_factor(Sigma, name="covariance"):
@@ -235,22 +236,24 @@ def precision_cholesky(covariances, covariance_type):
 def log_gaussian_matrix(X, means, prec_chol, covariance_type):
     """Matrix of :math:`\\log\\mathcal N(x_n\\mid\\mu_k,\\Sigma_k)`, shape (N, K).
 
-    ``prec_chol`` comes from :func:`precision_cholesky`.
+    ``prec_chol`` comes from :func:`precision_cholesky`.  The data and the
+    means are first centred on the mean of the means (a translation changes
+    no density), so the expanded quadratic forms do not cancel for data far
+    from the origin.
     """
     n, d = X.shape
-    k = means.shape[0]
+    c = means.mean(axis=0)
+    X, means = X - c, means - c
     if covariance_type == "full":
-        out = np.empty((n, k))
+        out = np.empty((n, means.shape[0]))
         log_det = np.sum(np.log(np.diagonal(prec_chol, axis1=1, axis2=2)), axis=1)
-        for j in range(k):
+        for j in range(means.shape[0]):
             # y = (x - mu_k)^T P_k ;  maha = ||y||^2
-            y = X @ prec_chol[j] - means[j] @ prec_chol[j]
+            y = (X - means[j]) @ prec_chol[j]
             out[:, j] = np.einsum("nd,nd->n", y, y)
     elif covariance_type == "tied":
         log_det = np.sum(np.log(np.diag(prec_chol)))
-        Y = X @ prec_chol
-        M = means @ prec_chol
-        out = _squared_distances(Y, M)
+        out = _squared_distances(X @ prec_chol, means @ prec_chol)
     elif covariance_type == "diag":
         log_det = np.sum(np.log(prec_chol), axis=1)
         prec = prec_chol**2
@@ -264,4 +267,5 @@ def log_gaussian_matrix(X, means, prec_chol, covariance_type):
         log_det = d * np.log(prec_chol)
         prec = prec_chol**2
         out = _squared_distances(X, means) * prec[None, :]
-    return -0.5 * (d * _LOG_2PI + out) + log_det
+    # log N(x | mu, Sigma) = -(D/2) log 2 pi - (1/2) log det Sigma - maha / 2   (eq-gmm-normal)
+    return -0.5 * (d * LOG_2PI + out) + log_det

@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import companion as cp
-from companion.kmeans import _lloyd
 
-sklearn_cluster = pytest.importorskip("sklearn.cluster")
+
+def sklearn_cluster():
+    """scikit-learn's cluster module; only the oracle tests need it (they skip without it)."""
+    return pytest.importorskip("sklearn.cluster")
 
 
 def blobs(n=400, k=4, std=1.0, radius=4.0, seed=0, d=2):
@@ -35,7 +37,7 @@ def test_matches_sklearn_lloyd_from_same_init(seed, shape):
     X = X[:, :d]
     init = cp.kmeans_plusplus(X, k, seed=seed)
     ours = cp.kmeans(X, k, init=init)
-    ref = sklearn_cluster.KMeans(k, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    ref = sklearn_cluster().KMeans(k, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
     assert ours.converged
     np.testing.assert_array_equal(ours.labels, ref.labels_)
     np.testing.assert_allclose(ours.centers, ref.cluster_centers_, rtol=0, atol=1e-10)
@@ -264,14 +266,15 @@ def test_equivariance_permutation_translation_scaling(seed, shift, scale):
     rng = np.random.default_rng(seed)
     X, _ = blobs(n=120, k=3, std=0.8, radius=6.0, seed=seed % 1000)
     init = X[rng.choice(120, 3, replace=False)]
-    base = _lloyd(X, init, 100)
+    # (the engine users get: engine="auto")
+    base = cp.kmeans(X, 3, init=init, max_iter=100)
     perm = rng.permutation(120)
     # permuting rows permutes the labels and leaves the centres
-    p = _lloyd(X[perm], init, 100)
+    p = cp.kmeans(X[perm], 3, init=init, max_iter=100)
     np.testing.assert_array_equal(p.labels, base.labels[perm])
     np.testing.assert_allclose(p.centers, base.centers, atol=1e-9)
     # translating and scaling the data moves and scales the centres, J scales by scale^2
-    t = _lloyd(X * scale + shift, init * scale + shift, 100)
+    t = cp.kmeans(X * scale + shift, 3, init=init * scale + shift, max_iter=100)
     np.testing.assert_array_equal(t.labels, base.labels)
     np.testing.assert_allclose(t.centers, base.centers * scale + shift, rtol=1e-8, atol=1e-8 * (abs(shift) + scale))
     assert t.objective == pytest.approx(base.objective * scale**2, rel=1e-8)
