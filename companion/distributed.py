@@ -34,7 +34,7 @@ from ._moments import Moments, cluster_sums, gaussian_parameters, weighted_momen
 from ._validation import DegenerateWarning, check_choice, check_data, check_int, check_real, warn
 from .gaussians import COVARIANCE_TYPES, GMMParams, _e_step
 from .kmeans import lloyd
-from .mixture import GMMHistory, GMMResult, MixtureFit, em
+from .mixture import fit_mixture
 from .numerics import _squared_distances
 
 __all__ = [
@@ -330,19 +330,7 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     tol = check_real(tol, "tol", nonnegative=True)
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
-    engine = DaskEM(X, init.covariance_type, reg_covar, scheduler)
-    fit = MixtureFit(init.covariance_type, tol, X.shape[0])
-    params, ll, n_iter, converged, record = em(engine, init, max_iter, fit)
-    R = engine.responsibilities()
-    return GMMResult(
-        params=params,
-        log_likelihood=ll,
-        n_iter=n_iter,
-        converged=converged,
-        history=record.build(GMMHistory),
-        responsibilities=R,
-        labels=R.argmax(axis=1),
-    )
+    return fit_mixture(DaskEM(X, init.covariance_type, reg_covar, scheduler), init, max_iter, tol, X.shape[0])
 
 
 def kmeans_dask(X, init, *, max_iter=300, scheduler=None):

@@ -442,9 +442,16 @@ def gmm(
     fit = make(X, covariance_type, n_components, reg_covar)
     if make is not PlainEM:  # declined steps continue on the plain engine
         fit = _Fallback(fit, lambda: PlainEM(X, covariance_type, n_components, reg_covar))
-    params, ll, n_iter, converged, record = em(fit, params, max_iter, MixtureFit(covariance_type, tol, n))
-    R = fit.responsibilities()
-    result = GMMResult(
+    result = fit_mixture(fit, params, max_iter, tol, n)
+    return _scaling.unscale_gmm_result(result, e, n, d, c)
+
+
+def fit_mixture(engine, params, max_iter, tol, n_samples):
+    """:func:`em` from ``params`` with ``engine``, as a :class:`GMMResult` (shared by gmm and gmm_dask)."""
+    fit = MixtureFit(params.covariance_type, tol, n_samples)
+    params, ll, n_iter, converged, record = em(engine, params, max_iter, fit)
+    R = engine.responsibilities()
+    return GMMResult(
         params=params,
         log_likelihood=ll,
         n_iter=n_iter,
@@ -453,7 +460,6 @@ def gmm(
         responsibilities=R,
         labels=R.argmax(axis=1),
     )
-    return _scaling.unscale_gmm_result(result, e, n, d, c)
 
 
 class PlainEM:
