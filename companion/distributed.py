@@ -272,6 +272,11 @@ class DaskEM:
 class DaskLloyd:
     """The Dask engine of Lloyd's loop: each assignment step is one map-reduce of :func:`kmeans_statistics`."""
 
+    # the data are not in memory, so the loop cannot confirm a fixed point
+    # with the plain steps; this engine's steps are functions of the labels
+    # alone (no incremental sums), so its own fixed point is a true one
+    confirm_fixed_point = False
+
     def __init__(self, X, scheduler):
         self.X, self.blocks, self.scheduler = X, _row_blocks(X), scheduler
         self.n_samples = X.shape[0]
@@ -342,7 +347,10 @@ def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
     centres, so that the number of changed labels is known without storing
     labels) and reduces by summation; it stops when no label changed, and
     reproduces the in-memory iterates from the same ``init`` up to the order
-    of floating-point sums.  An empty cluster keeps its previous centre (a
+    of floating-point sums (which can decide an exact tie the other way: the
+    result is a fixed point of this engine's steps, which unlike
+    :func:`companion.kmeans` it does not confirm with the plain steps, the
+    data not being in memory).  An empty cluster keeps its previous centre (a
     :class:`DegenerateWarning` is emitted), unlike the in-memory policy, which
     needs a global search for the farthest point.
 

@@ -37,7 +37,7 @@ from ._validation import (
 )
 from . import _scaling
 from .engines import BlockedLloyd, check_engine
-from .numerics import _squared_distances
+from .numerics import _nearest_of_rows, _squared_distances
 
 __all__ = [
     "KMeansHistory",
@@ -413,8 +413,16 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, engine="a
     engine : {"auto", "plain", "blocked"}, default "auto"
         How the two steps are computed (:mod:`companion.engines`): ``"plain"``
         calls :func:`update_centers` and :func:`assign` as they are;
-        ``"blocked"`` (what ``"auto"`` picks) computes the same iterates with
-        Hamerly's bounds over row blocks on threads.  The loop is the same.
+        ``"blocked"`` (what ``"auto"`` picks) computes them with Hamerly's
+        bounds over row blocks on threads: the same labels at every
+        iteration and centres equal to rounding, except where rounding
+        decides an exact tie.  The loop is the same, and with either engine
+        a converged result is a fixed point of the two steps,
+        ``assign(X, update_centers(X, labels, K)) == labels``, with
+        ``centers == update_centers(X, labels, K)`` (:func:`lloyd` confirms
+        the blocked engine's fixed point with the plain steps).  Data far
+        from the origin are fitted as ``X - mean`` (see Notes): there it
+        holds in those coordinates.
     seed : None, int or numpy.random.Generator
         Source of randomness for the initialisation.  With ``n_init > 1``
         every run gets its own independent stream, spawned from ``seed``
@@ -443,7 +451,11 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, engine="a
     value is beyond about :math:`10^{\\pm 30}` are fitted as ``X / 2**e`` and
     the results scaled back; scaling by a power of two is exact, so the
     iterates are those of the unscaled fit but the squared distances cannot
-    overflow or underflow.
+    overflow or underflow.  **Far from the origin.** Data whose mean
+    dominates their spread (timestamps, say) are fitted as ``X - mean`` and
+    the centres shifted back, so no digits are lost; the shift rounds, so
+    the fixed-point property above holds for ``X - mean``, and for ``X``
+    itself only up to ties that this rounding decides.
 
     Examples
     --------
@@ -521,11 +533,25 @@ class PlainLloyd:
     :math:`J`; ``update()`` returns the centres of the current labels;
     ``assign(centers)`` assigns the points and returns the number of labels
     that changed and :math:`J`; ``labels()`` returns the current labels.
+    The attribute ``confirm_fixed_point`` says whether :func:`lloyd` must
+    check a fixed point of the engine with the book's steps (see there); it
+    is False here, where the steps *are* the book's.  An engine that sets it
+    also offers ``X``, ``k`` and ``unproven(centers)``, the rows whose label
+    it cannot prove nearest under ``centers`` (see :func:`_confirm`).
     """
+
+    confirm_fixed_point = False
 
     def __init__(self, X, n_clusters):
         self.X, self.k, self.n_samples = X, n_clusters, X.shape[0]
         self.x_sq = np.einsum("nd,nd->n", X, X)
+
+    @classmethod
+    def resume(cls, X, n_clusters, labels):
+        """The plain engine continuing from ``labels`` (no assignment pass)."""
+        engine = cls(X, n_clusters)
+        engine._labels = np.array(labels, dtype=np.intp)
+        return engine
 
     def start(self, centers):
         self._labels = _assign(self.X, centers, self.x_sq)
@@ -555,6 +581,22 @@ def lloyd(engine, centers, max_iter):
     :func:`~companion.kmeans_dask` on blocks, the last stage of
     :func:`~companion.anneal`); only the ``engine`` that computes the two
     steps differs (see :class:`PlainLloyd`).  Returns a :class:`KMeansResult`.
+
+    **A converged result is a fixed point of the book's two steps.**  An engine whose
+    arithmetic differs from :func:`update_centers` and :func:`assign` (the
+    blocked engine keeps the cluster sums incrementally, so its means may
+    differ from the plain ones in the last bit) decides an exact tie, a point
+    at equal distance from two centres, by rounding.  Its fixed point then
+    need not be one of the book's steps.  So when such an engine (its
+    ``confirm_fixed_point`` is True) reports that no label changed, the
+    iteration is redone with the plain steps from the same labels
+    (:func:`_confirm`): exact means, plain assignment.  If no label changes,
+    the fit stops there, with the exact means as its centres; otherwise the
+    iteration is recorded as the plain steps computed it, and the loop
+    continues on the plain engine until it stops.  Where rounding decided no
+    tie, the labels, the changed counts and the iteration count are those of
+    the plain engine, and the final centres too, bit for bit.  (The Dask
+    engine does not confirm: its data are not in memory.)
     """
     J = engine.start(centers)
     record = Recorder(objective=J, centers=centers, n_changed=engine.n_samples)
@@ -562,6 +604,9 @@ def lloyd(engine, centers, max_iter):
     for n_iter in range(1, max_iter + 1):
         centers = engine.update()  # mu_k = mean of cluster k   (eq-kmeans-update)
         changed, J = engine.assign(centers)  # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
+        if changed == 0 and engine.confirm_fixed_point:
+            # the engine's fixed point: redo the iteration with the book's steps
+            centers, changed, J, engine = _confirm(engine, J)
         record.append(objective=J, centers=centers, n_changed=changed)
         if changed == 0:
             converged = True
@@ -580,6 +625,33 @@ def lloyd(engine, centers, max_iter):
         converged=converged,
         history=record.build(KMeansHistory),
     )
+
+
+def _confirm(engine, J):
+    """The iteration at which ``engine`` found no label changing, redone with the book's steps.
+
+    From the engine's labels :math:`z`: the exact means
+    :math:`\\mu = \\operatorname{update}(z)` (:func:`update_centers`), then
+    the plain assignment :math:`\\operatorname{assign}(\\mu)`.  The
+    assignment is computed only for the rows the engine's bounds leave
+    unproven under :math:`\\mu` (``engine.unproven``; a handful at a fixed
+    point), on the same row chunks as :func:`assign`, so bit for bit as the
+    full plain step; every other row provably keeps its label.  When no
+    label changes, this costs one update step (a pass over :math:`X`) and
+    the engine's :math:`J` is kept (the centres moved by rounding only).
+    Returns ``(centers, n_changed, J, engine)``: the same engine when
+    :math:`z` is a fixed point of the two steps, else the plain engine after
+    its full assignment step, to continue the loop.
+    """
+    X, k, labels = engine.X, engine.k, engine.labels()
+    centers = _update_centers(X, labels, k)  # exact means   (eq-kmeans-update)
+    rows = engine.unproven(centers)
+    # z_n = argmin_k ||x_n - mu_k||^2 for the unproven rows   (eq-kmeans-assign)
+    if np.array_equal(_nearest_of_rows(X, centers, rows), labels[rows]):
+        return centers, 0, J, engine
+    plain = PlainLloyd.resume(X, k, labels)  # a tie went the other way: continue with the plain steps
+    changed, J = plain.assign(centers)  # (eq-kmeans-assign)
+    return centers, changed, J, plain
 
 
 def _check_centers_like(centers, X, name="centers"):

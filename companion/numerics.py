@@ -82,13 +82,48 @@ def _squared_distances(X, centers, x_sq=None):
         x_sq = np.einsum("nd,nd->n", X, X)
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
-        block = out[start:stop]
-        np.matmul(X[start:stop], centers.T, out=block)
-        block *= -2.0
-        block += x_sq[start:stop, None]
-        block += c_sq[None, :]
-        np.maximum(block, 0.0, out=block)
+        _distance_chunk(X[start:stop], centers, x_sq[start:stop], c_sq, out[start:stop])
     return out
+
+
+def _distance_chunk(Xc, centers, x_sq, c_sq, out):
+    """One chunk of :func:`_squared_distances`, written into ``out``."""
+    # ||x_n - mu_k||^2 = ||x_n||^2 - 2 x_n . mu_k + ||mu_k||^2, clipped at 0
+    # (the expansion of eq-kmeans-centres-only)
+    np.matmul(Xc, centers.T, out=out)
+    out *= -2.0
+    out += x_sq[:, None]
+    out += c_sq[None, :]
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def _nearest_of_rows(X, centers, rows, x_sq=None):
+    """``argmin_k`` of ``_squared_distances(X, centers, x_sq)`` for the rows ``rows`` only.
+
+    Only the chunks of :data:`CHUNK_ROWS` rows that contain ``rows`` are
+    computed, by the same calls on the same arrays as the full computation,
+    so the distances, and the ties they decide, are those of the full matrix
+    bit for bit.  ``x_sq`` must be ``einsum("nd,nd->n", X, X)`` of the whole
+    ``X`` (computed if None).
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    if rows.size == 0:
+        return rows.copy()
+    c_sq = np.einsum("kd,kd->k", centers, centers)
+    if x_sq is None:
+        x_sq = np.einsum("nd,nd->n", X, X)
+    chunk = rows // CHUNK_ROWS
+    nearest = np.empty(rows.size, dtype=np.intp)
+    for c in np.unique(chunk):
+        start = int(c) * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, X.shape[0])
+        block = _distance_chunk(
+            X[start:stop], centers, x_sq[start:stop], c_sq, np.empty((stop - start, centers.shape[0]))
+        )
+        mine = chunk == c
+        nearest[mine] = np.argmin(block[rows[mine] - start], axis=1)
+    return nearest
 
 
 def logsumexp(a, axis=-1):
@@ -248,7 +283,7 @@ def log_gaussian_matrix(X, means, prec_chol, covariance_type):
         out = np.empty((n, means.shape[0]))
         log_det = np.sum(np.log(np.diagonal(prec_chol, axis1=1, axis2=2)), axis=1)
         for j in range(means.shape[0]):
-            # y = (x - mu_k)^T P_k ;  maha = ||y||^2
+            # y = (x - mu_k)^T P_k ;  maha = ||y||^2 = (x - mu_k)^T Sigma_k^-1 (x - mu_k)   (eq-gmm-normal)
             y = (X - means[j]) @ prec_chol[j]
             out[:, j] = np.einsum("nd,nd->n", y, y)
     elif covariance_type == "tied":

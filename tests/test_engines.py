@@ -8,13 +8,14 @@ duplicated points and ties.  The tests after that check what only the
 blocked engines do (threads, blocks, bounds, the exp floor, declining).
 """
 
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import companion as cp
-from companion import mixture
+from companion import mixture, numerics
 from companion.engines import blocks, em as blocked_em, lloyd as blocked_lloyd
 from companion.kmeans import LLOYD_ENGINES, PlainLloyd, lloyd
 from companion.mixture import EM_ENGINES, MixtureFit, PlainEM
@@ -227,6 +228,76 @@ def test_lloyd_passes_with_and_without_bounds(monkeypatch, fraction):
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(a.history.n_changed, b.history.n_changed)
     close(b.history.centers, a.history.centers)
+
+
+class _NudgedLloyd(blocked_lloyd.BlockedLloyd):
+    """The blocked engine with every centre coordinate moved by one ulp, up or down at random:
+    rounding then decides the exact ties of integer data one way or the other."""
+
+    def __init__(self, X, k, seed):
+        super().__init__(X, k)
+        self.rng = np.random.default_rng(seed)
+
+    def update(self):
+        C = super().update()
+        return np.nextafter(C, self.rng.choice([-np.inf, np.inf], size=C.shape))
+
+
+def test_lloyd_confirms_a_fixed_point_reached_by_rounding(monkeypatch):
+    # the loop checks the engine's fixed point with the book's steps and, when a
+    # tie went the other way, continues on the plain engine (kmeans._confirm)
+    kmeans_module = sys.modules["companion.kmeans"]
+    confirm, corrected = kmeans_module._confirm, []
+
+    def counting(engine, J):
+        out = confirm(engine, J)
+        corrected.append(out[3] is not engine)
+        return out
+
+    monkeypatch.setattr(kmeans_module, "_confirm", counting)
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        n, d, k = int(rng.integers(4, 12)), int(rng.integers(1, 3)), int(rng.integers(2, 4))
+        X = rng.integers(0, 6, size=(n, d)).astype(float)
+        distinct = np.unique(X, axis=0)
+        if len(distinct) < k:
+            continue
+        C = distinct[rng.choice(len(distinct), k, replace=False)]
+        r = lloyd(_NudgedLloyd(X, k, int(rng.integers(1 << 30))), C, 300)
+        means = cp.update_centers(X, r.labels, k)
+        assert r.converged
+        np.testing.assert_array_equal(cp.assign(X, means), r.labels)
+        np.testing.assert_array_equal(r.centers, means)
+    assert sum(corrected) >= 3  # the rounding did decide ties the other way
+
+
+def test_unproven_rows_hold_every_tie_and_the_rest_keep_their_plain_label(monkeypatch):
+    # a fixed point with 750 exact ties: x = 3 is at distance 2 from the means 1 and 5;
+    # several blocks and distance chunks, and bounds kept from the first pass on
+    monkeypatch.setattr(blocked_lloyd, "BLOCK_ENTRIES", 256 * 8)
+    monkeypatch.setattr(blocked_lloyd, "BOUNDS_MOVED_FRACTION", 1.0)
+    monkeypatch.setattr(numerics, "CHUNK_ROWS", 64)
+    rng = np.random.default_rng(11)
+    line = np.array([0.0, 0.0, 3.0, 5.0, 100.0, 101.0, 102.0])
+    X = np.column_stack([np.tile(line, 500), np.zeros(3500)])[rng.permutation(3500)]
+    C = np.array([[1.2, 0.0], [5.2, 0.0], [99.0, 0.0]])
+    engine = blocked_lloyd.BlockedLloyd(X, 3)
+    steps = lloyd_steps(engine, C, 300)
+    assert steps[-1][2] == 0 and engine.st.have_bounds  # the engine's own fixed point
+    labels = engine.labels().copy()
+    means = cp.update_centers(X, labels, 3)
+    np.testing.assert_array_equal(means, [[1.0, 0.0], [5.0, 0.0], [101.0, 0.0]])
+    rows = engine.unproven(means)
+    ties = np.flatnonzero(X[:, 0] == 3.0)
+    assert np.isin(ties, rows).all()
+    proven = np.setdiff1d(np.arange(X.shape[0]), rows)
+    assert proven.size >= 0.5 * X.shape[0]
+    np.testing.assert_array_equal(cp.assign(X, means)[proven], labels[proven])
+    # the whole fit on either engine: the ties go to the lowest index, as in the plain steps
+    plain, blocked = (cp.kmeans(X, 3, init=C, engine=e) for e in ("plain", "blocked"))
+    assert (blocked.labels[ties] == 0).all()
+    np.testing.assert_array_equal(blocked.labels, plain.labels)
+    np.testing.assert_array_equal(blocked.centers, plain.centers)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -233,6 +233,82 @@ def test_same_seed_same_result():
     np.testing.assert_array_equal(a.centers, g.centers)
 
 
+# --- exact ties: the result is a fixed point of the two steps ------------------
+
+# Data sets on which a blocked loop that breaks exact ties by rounding stopped
+# at labels that are not a fixed point of update_centers + assign (found by
+# search on small integer data); the first is the referee's reproducer.
+TIE_CASES = [
+    ([[3.0], [1.0], [2.0], [7.0], [0.0]], [[0.0], [3.0]]),
+    ([[7.0], [1.0], [0.0], [3.0], [2.0]], [[0.0], [3.0]]),
+    ([[3.0], [6.0], [1.0], [3.0], [4.0], [7.0]], [[7.0], [1.0]]),
+    ([[3.0], [6.0], [6.0], [7.0], [5.0], [3.0]], [[7.0], [6.0]]),
+    ([[1.0], [4.0], [7.0], [3.0], [3.0], [6.0]], [[7.0], [1.0]]),
+    ([[6.0], [7.0], [0.0], [6.0], [4.0], [1.0]], [[6.0], [4.0]]),
+    (
+        [[5.0, 3.0], [1.0, 3.0], [1.0, 5.0], [4.0, 7.0], [7.0, 7.0], [2.0, 0.0], [7.0, 2.0]],
+        [[1.0, 5.0], [1.0, 3.0], [4.0, 7.0]],
+    ),
+    ([[3.0], [1.0], [1.0], [1.0], [7.0], [3.0], [0.0], [7.0], [2.0]], [[1.0], [2.0]]),
+    ([[1.0], [2.0], [1.0], [1.0], [7.0], [3.0], [4.0], [2.0], [1.0]], [[2.0], [3.0]]),
+]
+
+
+def assert_fixed_point(X, result):
+    """``result`` is a fixed point of the book's two steps, with the exact means as centres."""
+    k = result.n_clusters
+    means = cp.update_centers(X, result.labels, k)
+    np.testing.assert_array_equal(cp.assign(X, means), result.labels)
+    np.testing.assert_array_equal(result.centers, means)
+
+
+@pytest.mark.parametrize("engine", ["plain", "blocked"])
+def test_exact_tie_reproducer_stops_where_the_plain_steps_stop(engine):
+    # x = 3 ties between the centres (1, 5); the lowest index takes it, then (1.5, 7), J = 5
+    X = np.array([[3.0], [1.0], [2.0], [7.0], [0.0]])
+    r = cp.kmeans(X, 2, init=np.array([[0.0], [3.0]]), engine=engine)
+    assert r.converged and r.n_iter == 3
+    assert r.centers.ravel().tolist() == [1.5, 7.0]
+    assert r.labels.tolist() == [0, 0, 0, 1, 0]
+    assert r.objective == 5.0
+    assert r.history.n_changed.tolist() == [5, 1, 1, 0]
+    assert_fixed_point(X, r)
+
+
+@pytest.mark.parametrize("X, init", TIE_CASES)
+def test_blocked_fit_with_ties_decided_by_rounding_gives_the_plain_fit(X, init):
+    X, init = np.array(X), np.array(init)
+    plain = cp.kmeans(X, len(init), init=init, engine="plain")
+    blocked = cp.kmeans(X, len(init), init=init, engine="blocked")
+    assert_fixed_point(X, blocked)
+    np.testing.assert_array_equal(blocked.labels, plain.labels)
+    np.testing.assert_array_equal(blocked.centers, plain.centers)
+    assert blocked.n_iter == plain.n_iter
+    np.testing.assert_array_equal(blocked.history.n_changed, plain.history.n_changed)
+    assert blocked.objective == pytest.approx(plain.objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["plain", "blocked"])
+def test_every_fit_on_small_integer_data_is_a_fixed_point_of_the_two_steps(engine):
+    # small integers tie often: a point halfway between two exact means
+    rng = np.random.default_rng(2024)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cp.DegenerateWarning)
+        for _ in range(600):
+            n, d = int(rng.integers(4, 14)), int(rng.integers(1, 3))
+            k = int(rng.integers(2, 4))
+            X = rng.integers(0, 8, size=(n, d)).astype(float)
+            distinct = np.unique(X, axis=0)
+            if rng.random() < 0.5 and len(distinct) >= k:
+                init = distinct[rng.choice(len(distinct), k, replace=False)]
+            else:
+                init = "k-means++"
+            r = cp.kmeans(X, k, init=init, engine=engine, seed=int(rng.integers(1 << 30)))
+            assert r.converged
+            assert_fixed_point(X, r)
+            assert r.objective == pytest.approx(cp.kmeans_objective(X, r.centers, r.labels), abs=1e-9)
+
+
 # --- properties ------------------------------------------------------------------
 
 data_strategy = st.builds(

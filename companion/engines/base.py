@@ -16,7 +16,9 @@ Names accepted by the ``engine`` argument of the fits:
     Row blocks on threads: Hamerly's bounds for Lloyd
     (:mod:`companion.engines.lloyd`), the E-step fused with the M-step's
     statistics for EM (:mod:`companion.engines.em`).  The same iterates as
-    ``"plain"`` (labels identical, parameters equal to rounding).
+    ``"plain"`` (labels identical, parameters equal to rounding), except
+    where rounding decides an exact tie of Lloyd's assignment; the Lloyd
+    loop confirms the fixed point it stops at with the plain steps.
 ``"auto"``
     ``"blocked"`` where it exists, else ``"plain"``.
 """

@@ -1,8 +1,11 @@
 """The blocked Lloyd engine: Hamerly's bounds over row blocks on threads.
 
-It computes the iterates of the book's two steps (:func:`~companion.assign`,
-:func:`~companion.update_centers`) faster, with numpy only; the loop that
-drives it is the one of :func:`companion.kmeans` (``engine="blocked"``).
+It computes the book's two steps (:func:`~companion.assign`,
+:func:`~companion.update_centers`) faster, with numpy only: the same labels
+at every iteration and centres equal to rounding, except where rounding
+decides an exact tie.  The loop that drives it is the one of
+:func:`companion.kmeans` (``engine="blocked"``), which confirms the fixed
+point it stops at with the plain steps.
 
 * Every point keeps an upper bound :math:`U_n \\ge \\lVert x_n-\\mu_{z_n}\\rVert`
   and a lower bound :math:`L_n \\le \\min_{j\\ne z_n}\\lVert x_n-\\mu_j\\rVert`.
@@ -11,7 +14,8 @@ drives it is the one of :func:`companion.kmeans` (``engine="blocked"``).
   :math:`L_n \\mathrel{-}= \\max_{j\\ne z_n}\\delta_j`.  A point with
   :math:`L_n > U_n` cannot change cluster, and is skipped.  The drifts are
   accumulated per cluster, so the bound test costs one gather per point.
-* The test keeps a margin :math:`\\sqrt{2T}` with
+* These bounds are Hamerly's; no book equation states them, nor the
+  margin that follows.  The test keeps a margin :math:`\\sqrt{2T}` with
   :math:`T = \\max(10^{-10}, 16(D+4)\\varepsilon)\\,(\\max_n\\lVert x_n\\rVert^2 +
   \\max_k\\lVert\\mu_k\\rVert^2)`, far above the rounding error of the expanded
   norm the plain :func:`~companion.assign` uses, so a skipped point is one
@@ -21,18 +25,22 @@ drives it is the one of :func:`companion.kmeans` (``engine="blocked"``).
   pass computes labels only, without bounds; later passes keep bounds.
 * The points to reassign are processed in row blocks: one matrix product
   into a preallocated buffer, ``+ ||mu||^2`` only (``||x||^2`` is constant
-  along a row and cannot change the argmin), the argmin and, with bounds,
-  the second smallest value (the new lower bound).
+  along a row and cannot change the argmin: the book's
+  ``{eq}`eq-kmeans-centres-only```), the argmin (``eq-kmeans-assign``) and,
+  with bounds, the second smallest value (the new lower bound).
 * The cluster sums :math:`\\sum_{z_n=k} x_n` (centred on the data mean) are
   updated from the points that changed cluster only, through a small
   :math:`\\pm 1` indicator matrix times their rows (one matrix product);
-  centres are sums over counts, as in :func:`~companion.update_centers`,
-  whose empty-cluster policy is shared.  They equal the plain step's to
-  about 1e-15 (another order of summation).
+  centres are sums over counts, as in :func:`~companion.update_centers`
+  (``eq-kmeans-update``), whose empty-cluster policy is shared.  They equal
+  the plain step's to about 1e-15 (another order of summation); at an exact
+  tie that can decide a label, so the Lloyd loop checks the fixed point at
+  which this engine stops with the plain steps (:meth:`BlockedLloyd.unproven`).
 * The objective :math:`J` of the history comes from the same sums,
   :math:`J = \\sum_n\\lVert x_n-\\bar x\\rVert^2 - \\sum_k \\lVert s_k\\rVert^2/N_k
   + \\sum_k N_k\\lVert m_k-\\mu_k\\rVert^2` (:math:`s_k` the centred sum and
-  :math:`m_k` the mean of cluster :math:`k`); when :math:`J` is so small
+  :math:`m_k` the mean of cluster :math:`k`; ``eq-kmeans-objective-by-cluster``
+  with ``eq-kmeans-bias-variance`` applied twice); when :math:`J` is so small
   against the spread of the data that this cancels badly, it is computed
   directly.
 
@@ -122,11 +130,12 @@ def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
     m = Xb.shape[0]
     dist = _distances(Xb, m2C, c_sq, dist, step)
     ar = ar[:m]
-    lab = np.argmin(dist, axis=1)
+    lab = np.argmin(dist, axis=1)  # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
     best = dist[ar, lab]
     if dist.shape[1] == 1:
         return lab, best, np.full(m, np.inf)
     dist[ar, lab] = np.inf
+    # min_{j != z_n} ||x_n - mu_j||^2 - ||x_n||^2, for the lower bound (Hamerly);
     # argmin and a gather: much faster than a min over a short last axis
     second = dist[ar, np.argmin(dist, axis=1)]
     return lab, best, second
@@ -134,11 +143,13 @@ def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
 
 def _nearest_one(Xb, m2C, c_sq, dist, step):
     """Index of the nearest centre only (ties to the lowest index), as in :func:`_nearest_two`."""
+    # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
     return np.argmin(_distances(Xb, m2C, c_sq, dist, step), axis=1)
 
 
 def _distances(Xb, m2C, c_sq, dist, step):
     """``||x - mu_k||^2 - ||x||^2`` for the rows of Xb, in the first rows of ``dist``."""
+    # ||x_n - mu_k||^2 - ||x_n||^2 = ||mu_k||^2 - 2 x_n . mu_k   (eq-kmeans-centres-only)
     dist = dist[: Xb.shape[0]]
     matmul_rows(Xb, m2C.T, dist, step)  # -2 x . mu_k
     # + ||mu_k||^2; c_sq repeated on every row: an add of equal shapes is much
@@ -148,7 +159,12 @@ def _distances(Xb, m2C, c_sq, dist, step):
 
 
 def _bounds(best, second, x_sq, T):
-    """Upper and lower bounds on the true distances from the computed ones."""
+    """Upper and lower bounds on the true distances from the computed ones.
+
+    Hamerly's bounds, widened by the rounding margin ``2 T``; no book equation.
+    """
+    # U_n >= ||x_n - mu_{z_n}||, L_n <= min_{j != z_n} ||x_n - mu_j||, with
+    # ||x_n - mu_k||^2 = (||mu_k||^2 - 2 x_n . mu_k) + ||x_n||^2   (eq-kmeans-centres-only)
     U = np.sqrt(np.maximum(best + x_sq, 0.0) + 2.0 * T)
     with np.errstate(invalid="ignore"):
         L = np.sqrt(np.maximum(second + x_sq - 2.0 * T, 0.0))
@@ -164,19 +180,23 @@ def _objective_direct(X, centers, labels, ws):
         cb = ws.bufs[0].cb[: e - s]
         np.take(centers, labels[s:e], axis=0, out=cb)
         np.subtract(X[s:e], cb, out=cb)
-        total += float(np.einsum("nd,nd->", cb, cb))
+        total += float(np.einsum("nd,nd->", cb, cb))  # J = sum_n ||x_n - mu_{z_n}||^2   (eq-kmeans-objective)
     return total
 
 
 def _objective(X, centers, labels, sums, counts, mean, scatter0, ws):
     """J(mu, z) from the centred cluster sums; direct when that would cancel."""
+    # J = sum_k sum_{z_n = k} ||x_n - mu_k||^2   (eq-kmeans-objective-by-cluster), and per
+    # cluster (eq-kmeans-bias-variance) twice: about m_k, then m_k about xbar
     with np.errstate(invalid="ignore", divide="ignore"):
         nz = counts > 0
+        # B = sum_k N_k ||m_k - xbar||^2 = sum_k ||s_k||^2 / N_k
         between = float(np.sum(np.einsum("kd,kd->k", sums[nz], sums[nz]) / counts[nz]))
-        m = sums[nz] / counts[nz, None]  # cluster means, centred
+        m = sums[nz] / counts[nz, None]  # m_k - xbar = s_k / N_k   (eq-kmeans-update)
         diff = m - (centers[nz] - mean)
+        # S = sum_k N_k ||m_k - mu_k||^2   (eq-kmeans-bias-variance)
         shift = float(np.sum(counts[nz] * np.einsum("kd,kd->k", diff, diff)))
-    J = scatter0 - between + shift
+    J = scatter0 - between + shift  # J = W - B + S
     # J = W - B + S loses about eps * W / J of relative precision; keep 1e-13
     if not np.isfinite(J) or J <= 1e-3 * scatter0:
         return _objective_direct(X, centers, labels, ws)
@@ -189,7 +209,7 @@ def _scatter(X, mean, ws):
     def block(s, e, buf):
         cb = buf.cb[: e - s]
         np.subtract(X[s:e], mean, out=cb)
-        return float(np.einsum("nd,nd->", cb, cb))
+        return float(np.einsum("nd,nd->", cb, cb))  # W = sum_n ||x_n - xbar||^2   (eq-kmeans-bias-variance)
 
     return float(sum(ws.map(block, X.shape[0])))
 
@@ -199,8 +219,8 @@ def _norms_and_mean(X, ws):
     x_sq = np.empty(X.shape[0])
 
     def block(s, e, buf):
-        np.einsum("nd,nd->n", X[s:e], X[s:e], out=x_sq[s:e])
-        return X[s:e].sum(axis=0)
+        np.einsum("nd,nd->n", X[s:e], X[s:e], out=x_sq[s:e])  # ||x_n||^2, for the bounds
+        return X[s:e].sum(axis=0)  # sum_n x_n, for xbar (the centre of the cluster sums)
 
     total = np.zeros(X.shape[1])
     for part in ws.map(block, X.shape[0]):
@@ -221,7 +241,7 @@ def _cluster_sums(xc, into, out_of, buf, step):
     if out_of is not None:
         ind[out_of, ar] = -1.0  # into != out_of, so the two never collide
     part = np.zeros((ind.shape[0], xc.shape[1]))
-    accumulate(ind, xc, part, buf.kd, step)
+    accumulate(ind, xc, part, buf.kd, step)  # s_k = sum_{z_n = k} (x_n - xbar)   (eq-kmeans-update)
     return part
 
 
@@ -237,6 +257,7 @@ def _add_moves(sums, counts, X, idx, old, new, mean, ws):
 
     for part in ws.map(block, idx.size):  # added in block order
         sums += part
+    # N_k = #{n : z_n = k}   (eq-kmeans-update)
     counts += np.bincount(new, minlength=k)
     counts -= np.bincount(old, minlength=k)
 
@@ -271,15 +292,19 @@ class _Lloyd:
     def set_centers(self, C):
         """New centres: the rounding margin and the terms of the expanded distance."""
         self.centers = C
+        # ||mu_k||^2 and -2 mu_k, the terms of (eq-kmeans-centres-only)
         c_sq = np.einsum("kd,kd->k", C, C)
         self.c_sq = np.tile(c_sq, (min(self.ws.rows, self.ws.n), 1))  # one row per row of a block
         self.m2C = -2.0 * C
+        # the rounding margin of the bound test (module docstring; no book equation)
         self.c_sq_max = max(self.c_sq_max, float(np.max(c_sq)))
         self.T = self.tol_coef * (self.x_sq_max + self.c_sq_max)
         self.margin = np.sqrt(2.0 * self.T)
 
     def move_centers(self, C):
         """Centres moved to C: drift the bounds by how far each centre moved."""
+        # Hamerly's drift (no book equation): delta_k = ||mu'_k - mu_k||, then
+        # U_n += delta_{z_n} and L_n -= max_{j != z_n} delta_j, kept per cluster
         step = C - self.centers
         delta = np.sqrt(np.einsum("kd,kd->k", step, step))
         if delta.size > 1:
@@ -297,6 +322,7 @@ class _Lloyd:
         """Labels and bounds of ``rows`` (a slice or indices) from computed distances."""
         U, L = _bounds(best, second, self.x_sq[rows], self.T)
         self.labels[rows] = lab
+        # stored net of the drift so far (Hamerly; no book equation)
         U -= self.drift[lab]
         L += self.drift_other[lab]
         self.Ubase[rows] = U
@@ -331,6 +357,7 @@ class _Lloyd:
             parts = [self._reassign_rows(b, min(b + rows, e), buf) for b in range(s, e, rows)]
             return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
         m = e - s
+        # L_n - U_n <= margin: the bounds no longer prove z_n (Hamerly; no book equation)
         gap = buf.gap[:m]
         np.take(self.drift_total, self.labels[s:e], out=gap)
         np.subtract(self.Gbase[s:e], gap, out=gap)
@@ -373,7 +400,16 @@ class BlockedLloyd:
     ``start(centers)`` assigns every point; ``update()`` gives the centres of
     the current labels; ``assign(centers)`` reassigns the points whose bounds
     fail and returns (number of changed labels, J); ``labels()`` the labels.
+
+    Its centres come from sums updated with the moved points only, so they
+    may differ from :func:`~companion.update_centers` in the last bit, and at
+    an exact tie that can decide a label.  Hence ``confirm_fixed_point``:
+    the Lloyd loop checks the fixed point at which this engine stops with
+    the plain steps (:func:`companion.kmeans.lloyd`), and ``unproven(centers)``
+    tells it which rows its bounds leave to check.
     """
+
+    confirm_fixed_point = True
 
     def __init__(self, X, n_clusters):
         X = np.ascontiguousarray(X)
@@ -391,8 +427,8 @@ class BlockedLloyd:
         st.with_bounds = False  # (while many points move, bounds do not pay; see above)
         self.sums = np.zeros((self.k, self.X.shape[1]))
         for part in ws.map(st.assign_all, self.n_samples):  # added in block order
-            self.sums += part
-        self.counts = np.bincount(st.labels, minlength=self.k)
+            self.sums += part  # s_k = sum_{z_n = k} (x_n - xbar)   (eq-kmeans-update)
+        self.counts = np.bincount(st.labels, minlength=self.k)  # N_k   (eq-kmeans-update)
         self.centers = centers
         return self._objective()
 
@@ -421,6 +457,23 @@ class BlockedLloyd:
 
     def labels(self):
         return self.st.labels
+
+    def unproven(self, centers):
+        """Rows whose label the bounds do not prove nearest under ``centers``, sorted.
+
+        Meant for centres next to the current ones (the exact means of the
+        current labels, at a fixed point).  The bounds are moved to
+        ``centers`` as in :meth:`assign`; a row whose bounds pass the test
+        there (``L_n - U_n > margin``) keeps its label under the plain step,
+        and every other row is returned (every row when the last pass kept
+        no bounds).  A row at an exact tie is always returned.
+        """
+        st = self.st
+        if not st.have_bounds:
+            return np.arange(self.n_samples)
+        st.move_centers(centers)  # U_n += delta_{z_n}, L_n -= max_{j != z_n} delta_j (Hamerly)
+        gap = st.Gbase - st.drift_total[st.labels]  # L_n - U_n
+        return np.flatnonzero(gap <= st.margin)
 
     def _objective(self):
         return _objective(self.X, self.centers, self.st.labels, self.sums, self.counts, self.mean, self.scatter0, self.ws)
