@@ -256,23 +256,41 @@ def _objective(X, centers, labels):
 def kmeans_plusplus(X, n_clusters, *, n_local_trials=None, seed=None):
     """k-means++ seeding (D\\ :sup:`2` sampling) of Arthur and Vassilvitskii, greedy by default.
 
-    The first centre is a uniformly random data point; each further centre is
-    a data point drawn with probability proportional to its squared distance
-    to the nearest centre chosen so far,
+    The first centre is a uniformly random data point.  Once
+    :math:`\\mu_1, \\dots, \\mu_k` are chosen, the next one is a data point
+    drawn with probability proportional to its squared distance to the
+    nearest of them (the book's ``{eq}`eq-kmeans-dsquared```),
 
     .. math::
 
-        P(x_n) = \\frac{D(x_n)^2}{\\sum_m D(x_m)^2},
-        \\qquad D(x) = \\min_{j} \\lVert x - c_j \\rVert .
+        P(\\mu_{k+1} = x_n) = \\frac{\\operatorname{dist}(x_n)^2}{\\sum_{n'} \\operatorname{dist}(x_{n'})^2},
+        \\qquad \\operatorname{dist}(x) = \\min_{j \\le k} \\lVert x - \\mu_j \\rVert .
 
-    **Greedy k-means++** (the default, section 6 of the paper, and
-    scikit-learn's default) draws ``n_local_trials`` candidates this way at
-    every step and keeps the one that lowers the potential
-    :math:`\\phi = \\sum_n D(x_n)^2` the most.  ``n_local_trials=1`` is plain
-    D\\ :sup:`2` sampling, the variant the paper's bound is proved for: in
-    expectation the seeding alone is within :math:`8(\\ln K + 2)` of the optimal
-    :math:`J` :cite:`arthur2007kmeanspp`.  On well-separated blobs the greedy
-    variant puts two seeds in one blob (and none in another) much less often.
+    (:math:`\\operatorname{dist}`, not :math:`D`, which is the number of
+    features throughout the book.)
+
+    **Plain seeding** (``n_local_trials=1``) is the variant with a proved
+    guarantee: in expectation the seeding alone, before any Lloyd iteration,
+    is within a factor :math:`8(\\ln K + 2)` of the optimal :math:`J`
+    (``{eq}`eq-kmeans-plusplus-bound```), an :math:`O(\\log K)` approximation
+    on every data set :cite:`arthur2007kmeanspp`.
+
+    **Greedy seeding** (the default here and in scikit-learn) draws
+    ``n_local_trials`` candidates, :math:`\\ell`, this way at every step and
+    keeps the one that lowers the potential
+    :math:`\\phi = \\sum_n \\operatorname{dist}(x_n)^2` the most.  Arthur
+    and Vassilvitskii proposed it without analysing it, and the bound of the
+    plain seeding does not carry over: on some data its expected ratio to the
+    optimum is :math:`\\Omega(\\ell \\log K)` :cite:`bhattacharya2020greedy`,
+    so with the default :math:`\\ell = 2 + \\lfloor \\ln K \\rfloor` no
+    :math:`O(\\log K)` bound holds.  The best bound proved is
+    :math:`O(\\ell^3 \\log^3 K)`, nearly tight (on some data the ratio is
+    :math:`\\Omega(\\ell^3 \\log^3 K / \\log^2(\\ell \\log K))`)
+    :cite:`grunau2023greedy`.  In practice it does better on well-separated
+    blobs, where it puts two seeds in one blob (and none in another) much less
+    often; that advantage is proved only for such data (well-separated
+    clusters with exponentially decaying tails) :cite:`chen2025greedy`.
+
     If every remaining point coincides with a chosen centre (fewer distinct
     points than clusters), the next centre is drawn uniformly among the points
     not yet chosen.
@@ -297,6 +315,12 @@ def kmeans_plusplus(X, n_clusters, *, n_local_trials=None, seed=None):
     ----------
     D. Arthur and S. Vassilvitskii, "k-means++: the advantages of careful
     seeding", SODA 2007.
+
+    A. Bhattacharya, J. Eube, H. Röglin and M. Schmidt, "Noisy, greedy and not
+    so greedy k-means++", ESA 2020.
+
+    C. Grunau, A. A. Özüdoğru, V. Rozhoň and J. Tětek, "A nearly tight
+    analysis of greedy k-means++", SODA 2023.
 
     Examples
     --------
@@ -340,13 +364,13 @@ def _kmeans_plusplus_indices(X, n_clusters, rng, n_local_trials=1):
     chosen[0] = rng.integers(n)
     closest = _squared_distances(X, X[chosen[:1]])[:, 0]
     for k in range(1, n_clusters):
-        total = closest.sum()  # the potential phi = sum_n D(x_n)^2
+        total = closest.sum()  # the potential phi = sum_n dist(x_n)^2
         if total > 0 and n_local_trials == 1:
-            # D^2 sampling: P(x_n) proportional to min_j ||x_n - c_j||^2  (eq-kmeans-dsquared)
+            # D^2 sampling: P(mu_{k+1} = x_n) proportional to dist(x_n)^2 = min_j ||x_n - mu_j||^2   (eq-kmeans-dsquared)
             idx = int(_d2_draws(closest, total, np.array([rng.random() * total]))[0])
             np.minimum(closest, _squared_distances(X, X[idx : idx + 1])[:, 0], out=closest)
         elif total > 0:
-            # greedy: n_local_trials D^2 draws, keep the one that lowers phi the most
+            # greedy: n_local_trials draws by (eq-kmeans-dsquared), keep the one that lowers phi the most
             candidates = _d2_draws(closest, total, rng.random(n_local_trials) * total)
             d2 = np.minimum(closest[:, None], _squared_distances(X, X[candidates]))
             best = int(np.argmin(d2.sum(axis=0)))  # ties: the first candidate drawn
