@@ -26,12 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import (
+    DegenerateWarning,
     check_data,
     check_int,
     check_labels,
     check_n_clusters,
     check_real,
     check_seed,
+    warn,
 )
 from . import _scaling
 from .kmeans import _check_centers_like, _initial_centers
@@ -270,11 +272,13 @@ class SoftKMeansEngine:
 
     Its E-step is :func:`soft_responsibilities` (``eq-l2-soft-responsibilities``),
     its M-step moves each mean to the responsibility-weighted mean of the data
-    (``eq-l2-soft-mstep``); a mean with no responsibility stays where it is.
+    (``eq-l2-soft-mstep``); a mean with no responsibility stays where it is,
+    with a :class:`DegenerateWarning` (once per fit).
     """
 
     def __init__(self, X, sigma, e=0):
         self.X, self.sigma, self.e = X, sigma, e
+        self.warned = False
 
     def e_step(self, means, final=False):
         self.means = means
@@ -282,7 +286,16 @@ class SoftKMeansEngine:
         return ll, self.R
 
     def m_step(self, R):
-        Nk = R.sum(axis=0)  # N_k = sum_n r_nk
+        Nk = R.sum(axis=0)  # N_k = sum_n r_nk   (eq-l2-soft-mstep)
+        empty = Nk == 0
+        if empty.any() and not self.warned:
+            self.warned = True
+            warn(
+                f"{int(empty.sum())} cluster(s) have zero responsibility for every point "
+                "(sigma is small against their distance to the data); they keep their "
+                "previous means, where kmeans would relocate them",
+                DegenerateWarning,
+            )
         # mu_k = sum_n r_nk x_n / N_k   (eq-l2-soft-mstep); no responsibility: mu_k stays
         return np.where(Nk[:, None] > 0, (R.T @ self.X) / np.where(Nk > 0, Nk, 1.0)[:, None], self.means)
 
@@ -333,12 +346,18 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
 
     It stops when no responsibility changes by more than ``tol`` (so with
     ``tol=0`` and a small :math:`\\sigma` it stops exactly when k-means does),
-    or after ``max_iter`` iterations.  From the same initial centres and with
-    :math:`\\sigma` small enough that every row of responsibilities is one-hot,
-    its iterates are those of :func:`kmeans`, iteration by iteration.
+    or after ``max_iter`` iterations.  From the same initial centres, with
+    :math:`\\sigma` small enough that every row of responsibilities is
+    one-hot, and as long as no cluster is empty, its iterates are those of
+    :func:`kmeans`.  When a cluster empties, :func:`kmeans` relocates its
+    centre while this function keeps it (in exact arithmetic the soft M-step
+    would move it to the point whose squared distance to it exceeds its
+    distance to its own centre by the least, the book's
+    ``{eq}`eq-l2-empty-limit```).
 
-    A cluster whose responsibilities are all zero keeps its previous mean
-    (there is nothing to average).
+    A cluster whose responsibilities are all zero (in floating point) keeps
+    its previous mean, since there is nothing to average, and a
+    :class:`DegenerateWarning` is emitted (once per fit).
 
     Parameters
     ----------
@@ -359,6 +378,8 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
     -----
     ConvergenceWarning
         If ``max_iter >= 1`` iterations did not meet the stopping rule.
+    DegenerateWarning
+        If a cluster's responsibilities are all zero and it keeps its mean.
 
     Examples
     --------
