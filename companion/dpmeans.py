@@ -6,12 +6,32 @@ Gibbs sampling for a Dirichlet-process mixture of Gaussians
 :math:`\\alpha = (1 + \\rho/\\sigma^2)^{D/2}\\exp(-\\lambda/2\\sigma^2)`.  As
 :math:`\\sigma\\to 0` a point joins its nearest cluster unless every squared
 distance exceeds :math:`\\lambda`, in which case it opens a new cluster at
-itself.  The resulting algorithm monotonically decreases the penalised
-objective
+itself.  They derive the algorithm from the Gibbs sampler and show that it
+never increases the penalised objective (the book's ``{eq}`eq-dpm-objective```)
 
 .. math::
 
     J_\\lambda(\\mu, z) = \\sum_{n=1}^N \\lVert x_n - \\mu_{z_n}\\rVert^2 + \\lambda K .
+
+The same objective is also the small-variance limit of the DP mixture's joint
+posterior over labels and means (MAD-Bayes, Broderick, Kulis and Jordan
+:cite:`broderick2013madbayes`): with :math:`\\alpha` shrinking like
+:math:`\\exp(-\\lambda/2\\sigma^2)`, :math:`-2\\sigma^2` times its log tends, up to terms free of the labels and
+the means, to :math:`J + \\lambda (K - 1)`, which is :math:`J_\\lambda` up to
+the constant :math:`\\lambda`.  Minimising :math:`J_\\lambda` is thus the
+limit of MAP estimation, whatever algorithm does it, and not only the limit
+of Gibbs sampling.
+
+The algorithm is a local search that depends on the order of the rows and
+has no merge step (see :func:`dp_means`).
+
+References
+----------
+B. Kulis and M. I. Jordan, "Revisiting k-means: new algorithms via Bayesian
+nonparametrics", ICML 2012.
+
+T. Broderick, B. Kulis and M. I. Jordan, "MAD-Bayes: MAP-based asymptotic
+derivations from Bayes", ICML 2013.
 """
 
 from __future__ import annotations
@@ -142,6 +162,23 @@ def dp_means(X, lam, *, max_iter=100):
     empty, and moves every centre to its cluster mean.  Each of these steps
     never increases :math:`J_\\lambda`, so the loop stops after finitely many
     iterations.
+
+    **The result depends on the row order of** ``X``.  The assignment pass
+    visits the rows in order, and the first point of a group that is farther
+    than :math:`\\sqrt\\lambda` from every centre opens the group's cluster
+    at itself; which point that is, and so where the new centre starts and
+    which later points it captures, changes with the order.  Shuffling the
+    rows can change the number of clusters found.
+
+    **There is no merge step.**  A cluster disappears only when each of its
+    points finds a nearer centre in an assignment pass.  A one-point cluster
+    never does (its centre sits on its point, at distance 0), so a converged
+    result need not be a local minimum of :math:`J_\\lambda` under moves of
+    single points: if the point of a one-point cluster is at squared distance
+    :math:`d^2 < \\lambda` from another centre, moving it there lowers
+    :math:`J_\\lambda` by at least :math:`\\lambda - d^2`, but the algorithm
+    never makes that move.  Fits of several row orders, keeping the smallest
+    :math:`J_\\lambda`, are a simple guard.
 
     Parameters
     ----------
