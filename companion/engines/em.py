@@ -61,11 +61,13 @@ FEATURE_CACHE_BYTES = 1 << 30
 #   tied        : features [y, ||y||^2, 1] with y = P^T x,   F = D + 2
 #                 P the shared precision Cholesky factor
 #
-# a_kn = log pi_k + log N(x_n | mu_k, Sigma_k) is laid out (K, rows) so that
+# a_kn = log pi_k + log N(x_n | mu_k, Sigma_k)   (eq-gmm-density, eq-gmm-normal)
+# is laid out (K, rows) so that
 # the log-sum-exp reduces over the first axis (elementwise over rows, fast),
 # the responsibilities are computed in place, and the sufficient statistics
-# of the M-step are one more product, R @ features^T, per block.  The blocks
-# are shared among the threads; their statistics are added in block order.
+# of the M-step are one more product, R @ features^T, per block (the sums of
+# eq-scale-statistics).  The blocks are shared among the threads; their
+# statistics are added in block order.
 
 class _EMBuffers:
     """One thread's buffers for a block of ``b`` rows."""
@@ -129,6 +131,7 @@ class _EMWorkspace:
         return self.XcT[:, s:e], self._features(s, e, P, buf.Z[:, : e - s])
 
     def _features(self, s, e, P, Z):
+        # the monomials of the quadratic form (x - mu)^T Sigma^-1 (x - mu)   (eq-gmm-normal)
         d = self.d
         xc = self.XcT[:, s:e]
         if self.ctype == "full":
@@ -160,13 +163,15 @@ def _em_weights(params, ws):
     """(K, F) matrix W with a_kn = W_k . features(x_n), and for tied P (centred)."""
     k, d = ws.k, ws.d
     ctype = ws.ctype
+    # a_kn = log pi_k + log N(x_n | mu_k, Sigma_k) = W_k . features(x_n)   (eq-gmm-density,
+    # eq-gmm-normal), with Sigma_k^-1 = P_k P_k^T and log det Sigma_k^{-1/2} = sum_i log (P_k)_ii
     P = params._prec_chol
     mu = params.means - ws.mean
     with np.errstate(divide="ignore"):
         log_pi = np.log(params.weights)
     W = np.empty((k, ws.f))
     if ctype == "full":
-        # Lambda_k = P_k P_k^T;  a = c_k + x.(Lambda mu) - x^T Lambda x / 2
+        # Lambda_k = P_k P_k^T;  a = c_k + x.(Lambda mu) - x^T Lambda x / 2   (eq-gmm-normal)
         Lam = np.matmul(P, np.swapaxes(P, 1, 2))
         i, j = ws.iu
         q = len(i)
@@ -175,26 +180,28 @@ def _em_weights(params, ws):
         W[:, :q][:, diag] *= 0.5
         b = np.einsum("kij,kj->ki", Lam, mu)
         W[:, q : q + d] = b
-        log_det = np.sum(np.log(np.diagonal(P, axis1=1, axis2=2)), axis=1)
+        log_det = np.sum(np.log(np.diagonal(P, axis1=1, axis2=2)), axis=1)  # -log det Sigma_k / 2
+        # c_k = log pi_k - (D/2) log 2 pi - (1/2) log det Sigma_k - mu^T Lambda mu / 2   (eq-gmm-normal)
         W[:, -1] = log_pi - 0.5 * d * LOG_2PI + log_det - 0.5 * np.einsum("ki,ki->k", b, mu)
         return W, None
     if ctype == "tied":
-        m = mu @ P  # a = c_k + y.m_k - ||y||^2 / 2 - ||m_k||^2 / 2
+        m = mu @ P  # a = c_k + y.m_k - ||y||^2 / 2 - ||m_k||^2 / 2, y = P^T x   (eq-gmm-normal)
         W[:, :d] = m
         W[:, d] = -0.5
-        log_det = np.sum(np.log(np.diag(P)))
+        log_det = np.sum(np.log(np.diag(P)))  # -log det Sigma / 2
         W[:, -1] = log_pi - 0.5 * d * LOG_2PI + log_det - 0.5 * np.einsum("kd,kd->k", m, m)
         return W, P
     if ctype == "spherical":
         prec = P**2  # 1 / sigma_k^2, shape (K,)
-        # a = c_k + x.mu_k / sigma^2 - ||x||^2 / (2 sigma^2) - ||mu||^2 / (2 sigma^2)
+        # a = c_k + x.mu_k / sigma^2 - ||x||^2 / (2 sigma^2) - ||mu||^2 / (2 sigma^2)   (eq-gmm-normal)
         W[:, :d] = mu * prec[:, None]
         W[:, d] = -0.5 * prec
-        log_det = d * np.log(P)
+        log_det = d * np.log(P)  # -log det Sigma_k / 2
         W[:, -1] = log_pi - 0.5 * d * LOG_2PI + log_det - 0.5 * prec * np.einsum("kd,kd->k", mu, mu)
         return W, None
     prec = P**2  # 1 / sigma_kd^2, shape (K, D)
-    log_det = np.sum(np.log(P), axis=1)
+    # a = c_k + sum_d (x_d mu_kd - x_d^2 / 2 - mu_kd^2 / 2) / sigma_kd^2   (eq-gmm-normal)
+    log_det = np.sum(np.log(P), axis=1)  # -log det Sigma_k / 2
     W[:, :d] = mu * prec
     W[:, d : 2 * d] = -0.5 * prec
     W[:, -1] = log_pi - 0.5 * d * LOG_2PI + log_det - 0.5 * np.einsum("kd,kd->k", mu * mu, prec)
@@ -207,7 +214,8 @@ def _em_safe(params, ws):
     Expanding ``(x-mu)^T Lambda (x-mu)`` loses about
     ``eps * ||P||_F^2 (max_n ||x_n||^2 + ||mu_k||^2)`` (centred coordinates);
     beyond 1e-6 (far-away outliers against a collapsed component, say) the
-    plain loop, whose E-step forms ``x - mu`` first, is used instead.
+    plain loop, whose E-step forms ``x - mu`` first, is used instead.  (A
+    rounding bound of this engine; no book equation.)
     """
     mu = params.means - ws.mean
     with np.errstate(over="ignore", invalid="ignore"):
@@ -237,7 +245,8 @@ def _floor_harmless(c, S, ws):
     max(1, R): less than ``2 n e^floor / N_k``) and its covariance by less
     than ``4 n e^floor R^2 / N_k`` in norm, which is below FLOOR_RTOL times
     its largest variance v_k when ``4 n e^floor (1 + R^2 / v_k) <= FLOOR_RTOL N_k``.
-    ``c`` are the covariances the M-step made from ``S``.
+    ``c`` are the covariances the M-step made from ``S``.  (A bound of this
+    engine's floor; no book equation.)
     """
     if ws.ctype in ("full", "tied"):
         v = np.diagonal(c, axis1=-2, axis2=-1).max(axis=-1)
@@ -273,22 +282,25 @@ def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor):
     m = e - s
     xc, Z = ws.features(s, e, P, buf)
     A = buf.A[: ws.k * m].reshape(ws.k, m)
-    matmul_cols(W, Z.T, A, ws.step)  # a_kn, laid out (K, rows)
+    # a_kn = log pi_k + log N(x_n | mu_k, Sigma_k), laid out (K, rows)   (eq-gmm-normal)
+    matmul_cols(W, Z.T, A, ws.step)
     mx = buf.mx[:m]
-    np.max(A, axis=0, out=mx)
+    np.max(A, axis=0, out=mx)  # a_n^* = max_k a_nk   (eq-gmm-logsumexp)
     np.subtract(A, mx, out=A)
     if floor is None:
-        np.exp(A, out=A)
+        np.exp(A, out=A)  # e^{a_nk - a_n^*}   (eq-gmm-logsumexp)
     else:
         _exp_floored(A, buf.keep[: ws.k * m].reshape(ws.k, m), floor)
     tot = np.sum(A, axis=0)
+    # sum_n log p(x_n) = sum_n (a_n^* + log sum_k e^{a_nk - a_n^*})   (eq-gmm-loglik, eq-gmm-logsumexp)
     ll = float(np.sum(mx) + np.sum(np.log(tot)))
     np.divide(1.0, tot, out=tot)
-    A *= tot  # r_nk = exp(a_nk - logsumexp_j a_nj)
+    A *= tot  # r_nk = exp(a_nk - logsumexp_j a_nj)   (eq-gmm-responsibilities, eq-gmm-logsumexp)
     if R_out is not None:
         R_out[s:e] = A.T
     if not stats:
         return ll, None
+    # S_k = sum_n r_nk [features_n]: N_k, S_k and the parts of T_k a type needs   (eq-scale-statistics)
     S = np.zeros((ws.k, ws.f_stats))
     if ws.ctype == "tied":
         Zs = buf.Zs[:, :m]
@@ -319,6 +331,7 @@ def _em_pass(X, params, ws, *, stats=True, R_out=None, floor=None):
         return _em_block(X, W, P, ws, ws.bufs[w], s, min(s + rows, n), stats, R_out, floor)
 
     parts = map_blocks(block, ws.n_blocks, ws.workers)
+    # the sums over blocks of rows   (eq-scale-statistics)
     ll = 0.0
     for part_ll, _ in parts:
         ll += part_ll
@@ -333,25 +346,27 @@ def _em_pass(X, params, ws, *, stats=True, R_out=None, floor=None):
 def _moments(S, ws):
     """Centred :class:`Moments` from the statistics of :func:`_em_pass` (coordinates centred on x-bar)."""
     d, ctype = ws.d, ws.ctype
-    Nk = S[:, -1]  # N_k = sum_n r_nk
-    Sx = S[:, -d - 1 : -1] if ctype == "full" else S[:, :d]  # sum_n r_nk (x_n - xbar)
+    Nk = S[:, -1]  # N_k = sum_n r_nk   (eq-scale-statistics)
+    # S_k = sum_n r_nk (x_n - xbar)   (eq-scale-statistics)
+    Sx = S[:, -d - 1 : -1] if ctype == "full" else S[:, :d]
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.where(Nk[:, None] > 0, Sx / Nk[:, None], 0.0)  # m_k - xbar
+        m = np.where(Nk[:, None] > 0, Sx / Nk[:, None], 0.0)  # m_k - xbar = S_k / N_k   (eq-gmm-mstep-mean)
     if ctype == "full":
         q = len(ws.iu[0])
         i, j = ws.iu
         W = np.empty((ws.k, d, d))
         W[:, i, j] = S[:, :q]
         W[:, j, i] = S[:, :q]
-        # W_k = sum_n r_nk x x^T - N_k m_k m_k^T   (centred x)
+        # W_k = T_k - N_k m_k m_k^T   (eq-scale-scatter; centred x)
         W -= Sx[:, :, None] * m[:, None, :]
         W = 0.5 * (W + np.swapaxes(W, 1, 2))
     elif ctype == "tied":
-        W = ws.scatter - Sx.T @ m  # sum_k W_k = sum_n x x^T - sum_k N_k m_k m_k^T
+        W = ws.scatter - Sx.T @ m  # sum_k W_k = sum_n x x^T - sum_k N_k m_k m_k^T   (eq-scale-scatter)
         W = 0.5 * (W + W.T)
     elif ctype == "diag":
-        W = np.maximum(S[:, d : 2 * d] - Sx * m, 0.0)
+        W = np.maximum(S[:, d : 2 * d] - Sx * m, 0.0)  # diag W_k = diag T_k - N_k m_k^2   (eq-scale-scatter)
     else:
+        # tr W_k = tr T_k - N_k ||m_k||^2   (eq-scale-scatter)
         W = np.maximum(S[:, d] - np.einsum("kd,kd->k", Sx, m), 0.0)
     return Moments(Nk, m + ws.mean, W, SCATTER_LAYOUT[ctype], ws.mean)
 
@@ -374,7 +389,7 @@ class BlockedEM:
             ws.scatter = np.zeros((ws.d, ws.d))
             for s in range(0, n, ws.rows):
                 xc = ws.centred(s, min(s + ws.rows, n))
-                ws.scatter += xc @ xc.T
+                ws.scatter += xc @ xc.T  # sum_k T_k = sum_n x_n x_n^T (centred)   (eq-scale-statistics)
         ws.radius2 = float(np.max(np.einsum("dn,dn->n", ws.XcT, ws.XcT)))
         self.R, self.R_params, self.params = None, None, None
 
@@ -388,6 +403,7 @@ class BlockedEM:
         return _em_pass(self.X, params, self.ws, floor=EXP_FLOOR)
 
     def m_step(self, S):
+        # the shared M-step from the statistics   (eq-scale-mstep)
         new = gaussian_parameters(_moments(S, self.ws), self.ws.ctype, self.reg_covar)
         if not _floor_harmless(new[2], S, self.ws):
             # small components: redo the E-step exactly, then the M-step
