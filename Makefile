@@ -1,8 +1,9 @@
 # Two commands matter (see README.md):
 #   make book   - install into .venv if needed, execute the notebooks and build
 #                 the HTML book in _build/html; any warning or cell error fails
-#   make test   - install, build the book, then one pytest run: unit tests,
-#                 doctests, nbval over book/*.ipynb and the browser test
+#   make test   - install, build the book, check the import layers
+#                 (lint-imports), then one pytest run: unit tests, doctests,
+#                 nbval over book/*.ipynb and the browser test
 # Other targets: make install, make outputs (re-execute notebooks in place and
 # save their outputs, for nbval), make clean (remove _build), make distclean
 # (also remove .venv).
@@ -60,6 +61,7 @@ book: $(STAMP)
 
 test: $(STAMP) book
 	@start=$$(date +%s); \
+	$(BIN)/lint-imports; \
 	$(BIN)/python -m pytest $(PYTEST_FLAGS); \
 	echo "== make test: pytest passed in $$(( $$(date +%s) - start )) s"
 

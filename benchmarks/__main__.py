@@ -53,7 +53,8 @@ def main(argv=None):
             f"{rec['case']:<18} N={rec['N']:>8} D={rec['D']:>3} K={rec['K']:>3}  "
             f"companion {rec['companion_s']:.3f}s  sklearn {rec['sklearn_s']:.3f}s  "
             f"ratio {rec['ratio']:.2f}  per-iter {rec['per_iter_ratio']:.2f}  "
-            f"agree={rec['agree']}",
+            f"agree={rec['agree']}"
+            + "".join(f"  {name} {q['ratio']:.2f}" for name, q in rec.get("peers", {}).items() if name != "sklearn"),
             file=sys.stderr,
             flush=True,
         )

@@ -34,6 +34,40 @@ def _median(xs):
     return float(statistics.median(xs))
 
 
+def paired_ratios(ours, theirs):
+    """companion / peer, repeat by repeat (the two ran back to back), with their spread."""
+    ratios = [a / b for a, b in zip(ours, theirs)]
+    q = np.percentile(ratios, [25, 50, 75])
+    return {
+        "ratio": float(q[1]),
+        "ratio_min": float(min(ratios)),
+        "ratio_max": float(max(ratios)),
+        "ratio_iqr": [float(q[0]), float(q[2])],
+        "ratios_per_repeat": ratios,
+    }
+
+
+def kmeans_peers():
+    """The k-means a user would pick instead: name -> factory(init, max_iter) of a fitted-model maker.
+
+    scikit-learn's Lloyd (the reference every result is checked against) and
+    Elkan's algorithm (triangle-inequality bounds, elkan2003), and
+    scikit-learn-intelex's oneDAL KMeans when it is installed.
+    """
+    from sklearn.cluster import KMeans
+
+    peers = {
+        "sklearn": lambda C0, it: KMeans(len(C0), init=C0, n_init=1, max_iter=it, tol=0.0, algorithm="lloyd"),
+        "sklearn_elkan": lambda C0, it: KMeans(len(C0), init=C0, n_init=1, max_iter=it, tol=0.0, algorithm="elkan"),
+    }
+    try:
+        from sklearnex.cluster import KMeans as IntelKMeans
+    except ImportError:  # scikit-learn-intelex not installed: no such peer
+        return peers
+    peers["sklearnex"] = lambda C0, it: IntelKMeans(len(C0), init=C0, n_init=1, max_iter=it, tol=0.0, algorithm="lloyd")
+    return peers
+
+
 def _rel_diff(a, b):
     """max |a - b| relative to the size of b (or to 1, for values near zero)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -65,9 +99,12 @@ def _repeats_for(n, d, k, repeats):
 
 
 def kmeans_case(n, d, k, mode, repeats=None, *, memory=True):
-    """One k-means case; ``mode`` is ``"fixed"`` (20 iterations) or ``"converge"``."""
-    from sklearn.cluster import KMeans
+    """One k-means case; ``mode`` is ``"fixed"`` (20 iterations) or ``"converge"``.
 
+    companion runs against every peer of :func:`kmeans_peers`, all from the
+    same centres and alternating within each repeat; ``sklearn`` (Lloyd) is
+    the reference of the ``agree`` check and of the top-level ratio.
+    """
     X = data.blobs(n, d, k)
     C0 = data.initial_centers(X, k)
     max_iter = FIXED_ITER if mode == "fixed" else MAX_ITER
@@ -75,13 +112,13 @@ def kmeans_case(n, d, k, mode, repeats=None, *, memory=True):
     def fit_companion():
         return cp.kmeans(X, k, init=C0, max_iter=max_iter)
 
-    def fit_sklearn():
-        return KMeans(
-            n_clusters=k, init=C0, n_init=1, max_iter=max_iter, tol=0.0, algorithm="lloyd"
-        ).fit(X)
+    makers = kmeans_peers()
+    fits = {"companion": fit_companion}
+    fits.update({name: (lambda make=make: make(C0, max_iter).fit(X)) for name, make in makers.items()})
+    fit_sklearn = fits["sklearn"]
 
     repeats = _repeats_for(n, d, k, repeats)
-    times, res = alternate({"companion": fit_companion, "sklearn": fit_sklearn}, repeats)
+    times, res = alternate(fits, repeats)
     ours, theirs = res["companion"], res["sklearn"]
     # scikit-learn counts the pass that finds the labels unchanged as an
     # iteration; companion's n_iter counts the update steps before it
@@ -99,6 +136,21 @@ def kmeans_case(n, d, k, mode, repeats=None, *, memory=True):
         "agree": bool(same_labels and center_diff <= CENTER_RTOL and sk_updates == ours.n_iter),
     }
     record["ratio"] = record["companion_s"] / record["sklearn_s"]
+    record["ratio_paired"] = paired_ratios(times["companion"], times["sklearn"])
+    record["peers"] = {}
+    for name in makers:
+        peer = res[name]
+        peer_updates = peer.n_iter_ - 1 if ours.converged else peer.n_iter_
+        record["peers"][name] = {
+            "seconds": _median(times[name]),
+            "times_s": times[name],
+            "n_iter": int(peer.n_iter_),
+            "same_labels": bool(np.array_equal(ours.labels, peer.labels_)),
+            "center_max_rel_diff": _rel_diff(ours.centers, peer.cluster_centers_),
+            "same_update_steps": bool(peer_updates == ours.n_iter),
+            **paired_ratios(times["companion"], times[name]),
+        }
+    record["best_peer"] = min(record["peers"], key=lambda name: record["peers"][name]["seconds"])
     iters = max(ours.n_iter, 1)
     record["companion_per_iter_s"] = record["companion_s"] / iters
     record["sklearn_per_iter_s"] = record["sklearn_s"] / max(sk_updates, 1)
@@ -187,6 +239,7 @@ def gmm_case(n, d, k, covariance_type, repeats=None, *, memory=True):
         record["param_max_rel_diff"] <= EM_RTOL and ours.n_iter == theirs.n_iter_ == EM_ITER
     )
     record["ratio"] = record["companion_s"] / record["sklearn_s"]
+    record["ratio_paired"] = paired_ratios(times["companion"], times["sklearn"])
     # one EM iteration: (fit with EM_ITER iterations - fit with 1) / (EM_ITER - 1),
     # so set-up work (validation, scikit-learn's initialisation) cancels out
     for lib in ("companion", "sklearn"):

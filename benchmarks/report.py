@@ -33,6 +33,18 @@ def machine():
         info["sklearn"] = sklearn.__version__
     except ImportError:
         info["sklearn"] = None
+    from companion.engines import blocks
+
+    info["companion_threads"] = int(blocks.THREADS)
+    try:
+        import sklearnex
+
+        info["sklearnex"] = getattr(sklearnex, "__version__", "installed")
+        import daal4py
+
+        info["sklearnex_threads"] = int(daal4py.num_threads())
+    except ImportError:
+        info["sklearnex"] = None
     try:
         from threadpoolctl import threadpool_info
 
@@ -63,8 +75,10 @@ def markdown(records, info, *, elapsed=None, load_after=None):
     lines.append(
         "Written by `python -m benchmarks`; see `benchmarks/README.md` for the method. "
         "Times are medians over the repeats; ratio = companion / scikit-learn (below 1: "
-        "companion is faster). Peak memory: tracemalloc (numpy buffers and Python objects), "
-        "one extra run of each library."
+        "companion is faster); each ratio is also given as the median of the paired per-repeat "
+        "ratios (the two fits ran back to back) with their range. Peak memory: tracemalloc, one "
+        "extra run of each library; it sees only memory allocated through Python (numpy buffers, "
+        "Python objects), not the buffers that BLAS, OpenMP or oneDAL take with malloc."
     )
     lines += ["", "## Machine", ""]
     lines.append(f"- CPU: {info.get('cpu_model')}; `os.cpu_count()` = {info.get('cpu_count')}, usable: {info.get('usable_cpus')}")
@@ -72,7 +86,11 @@ def markdown(records, info, *, elapsed=None, load_after=None):
         la = ", ".join(f"{x:.2f}" for x in info["load_average"])
         lines.append(f"- load average (1, 5, 15 min) at the start: {la}" + (
             f"; at the end: {', '.join(f'{x:.2f}' for x in load_after)}" if load_after else ""))
-    lines.append(f"- Python {info.get('python')}, numpy {info.get('numpy')}, scikit-learn {info.get('sklearn')}")
+    lines.append(f"- Python {info.get('python')}, numpy {info.get('numpy')}, scikit-learn {info.get('sklearn')}, "
+                 f"scikit-learn-intelex {info.get('sklearnex') or 'not installed'}")
+    lines.append(f"- threads: companion's blocked engines {info.get('companion_threads')}; scikit-learn "
+                 "(OpenMP, OpenBLAS) as in the thread pools below; scikit-learn-intelex (oneDAL/TBB) "
+                 f"{info.get('sklearnex_threads', 'n/a')}")
     for p in info.get("threadpools", []):
         lines.append(
             f"- thread pool: {p.get('internal_api')} {p.get('version') or ''} "
@@ -93,17 +111,41 @@ def markdown(records, info, *, elapsed=None, load_after=None):
             "number of update steps."
         )
         lines.append("")
-        lines.append("| N | D | K | mode | iters | companion | scikit-learn | ratio | per-iter ratio | peak MiB companion | peak MiB sklearn | memory ratio | same result | target |")
-        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        lines.append("| N | D | K | mode | iters | companion | scikit-learn | ratio | paired ratio (min-max) | per-iter ratio | peak MiB companion | peak MiB sklearn | memory ratio | same result | target |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in km:
             lines.append(
                 f"| {r['N']} | {r['D']} | {r['K']} | {r['mode']} | {r['companion_n_iter']} | "
                 f"{_fmt_s(r['companion_s'])} | {_fmt_s(r['sklearn_s'])} | **{_fmt_ratio(r['ratio'])}** | "
+                f"{_fmt_paired(r.get('ratio_paired'))} | "
                 f"{_fmt_ratio(r['per_iter_ratio'])} | {_fmt_mib(r.get('companion_peak_bytes', float('nan')))} | "
                 f"{_fmt_mib(r.get('sklearn_peak_bytes', float('nan')))} | {_fmt_ratio(r.get('memory_ratio', float('nan')))} | "
                 f"{'yes' if r['agree'] else 'NO'} (centres {r['center_max_rel_diff']:.1e}) | "
                 f"{_target(r)} |"
             )
+    peers = sorted({name for r in km for name in r.get("peers", {})})
+    if peers:
+        lines += ["", "### Every peer", ""]
+        lines.append(
+            "companion / peer, as the median of the paired per-repeat ratios (interquartile range; "
+            "min-max). `sklearn` is `KMeans(algorithm=\"lloyd\")`, `sklearn_elkan` "
+            "`KMeans(algorithm=\"elkan\")` (Elkan 2003), `sklearnex` scikit-learn-intelex's "
+            "oneDAL `KMeans`; all from the same centres. `same` = identical labels and the same "
+            "number of update steps."
+        )
+        lines.append("")
+        lines.append("| N | D | K | mode | " + " | ".join(f"{p}: time, ratio, same" for p in peers) + " | best peer |")
+        lines.append("|---|---|---|---|" + "---|" * len(peers) + "---|")
+        for r in km:
+            cells = []
+            for p in peers:
+                q = r.get("peers", {}).get(p)
+                cells.append("" if q is None else (
+                    f"{_fmt_s(q['seconds'])}, **{_fmt_ratio(q['ratio'])}** "
+                    f"({_fmt_ratio(q['ratio_iqr'][0])}-{_fmt_ratio(q['ratio_iqr'][1])}; "
+                    f"{_fmt_ratio(q['ratio_min'])}-{_fmt_ratio(q['ratio_max'])}), "
+                    f"{'yes' if q['same_labels'] and q['same_update_steps'] else 'no'}"))
+            lines.append(f"| {r['N']} | {r['D']} | {r['K']} | {r['mode']} | " + " | ".join(cells) + f" | {r.get('best_peer', '')} |")
     gm = [r for r in records if r["algorithm"] == "gmm"]
     if gm:
         lines += ["", "## Gaussian mixtures (EM)", ""]
@@ -133,6 +175,12 @@ def markdown(records, info, *, elapsed=None, load_after=None):
                 "`benchmarks/README.md`, section *Missed targets*."
             )
     return "\n".join(lines) + "\n"
+
+
+def _fmt_paired(p):
+    if not p:
+        return ""
+    return f"{_fmt_ratio(p['ratio'])} ({_fmt_ratio(p['ratio_min'])}-{_fmt_ratio(p['ratio_max'])})"
 
 
 def _target(r):

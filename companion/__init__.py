@@ -24,18 +24,29 @@ book                         name                    shape
 :math:`\\epsilon`             ``reg_covar``           float
 ===========================  ======================  ========================
 
-Modules: :mod:`.kmeans` (Lloyd), :mod:`.mixture` (EM), :mod:`.bridge` (the
-isotropic, equal-weight model and soft k-means), :mod:`.annealing`
-(soft k-means along a decreasing sigma), :mod:`.dpmeans` (DP-means, no
-fixed K), :mod:`.distributed` (EM and Lloyd as map-reduce over sufficient
-statistics; Dask drivers, Dask imported only when they are called),
-:mod:`.numerics`
-(distances, log-sum-exp, Gaussian log-densities), :mod:`.datasets`
-(generators) and :mod:`.plotting` (figures; needs matplotlib).
+Modules, top-down (each imports only from the layers below it; an import
+contract checked in CI keeps it so):
+
+* chapters: :mod:`.bridge` (the isotropic, equal-weight model and soft
+  k-means), :mod:`.annealing` (soft k-means along a decreasing sigma),
+  :mod:`.dpmeans` (DP-means, no fixed K), :mod:`.distributed` (EM and Lloyd
+  as map-reduce over sufficient statistics; Dask drivers, Dask imported only
+  when they are called), :mod:`.selection` (BIC, AIC), :mod:`.datasets`
+  (generators) and :mod:`.plotting` (figures; needs matplotlib);
+* algorithms: :mod:`.mixture` (the only EM loop, :func:`~.mixture.em`) and
+  :mod:`.kmeans` (the only Lloyd loop, :func:`~.kmeans.lloyd`), each with
+  its plain engine, the book's step functions;
+* :mod:`.engines`: the blocked engines (row blocks on threads), selected
+  with ``engine="auto" | "plain" | "blocked"``;
+* :mod:`.gaussians` (mixture parameters and densities), :mod:`._moments`
+  (sufficient statistics, the one M-step), :mod:`.numerics` (distances,
+  log-sum-exp, Gaussian log-densities), :mod:`._record` (the history
+  recorder);
+* :mod:`._validation` and :mod:`._scaling`.
 """
 
 from ._validation import ConvergenceWarning, DegenerateWarning
-from .annealing import AnnealingResult, anneal, critical_sigma, geometric_schedule
+from .annealing import AnnealingHistory, AnnealingResult, anneal, critical_sigma, geometric_schedule
 from .bridge import (
     SoftKMeansHistory,
     SoftKMeansResult,
@@ -54,7 +65,7 @@ from .distributed import (
     kmeans_statistics,
     params_from_statistics,
 )
-from .dpmeans import DPMeansResult, dp_means, dp_means_objective
+from .dpmeans import DPMeansHistory, DPMeansResult, dp_means, dp_means_objective
 from .datasets import circle_centers, make_anisotropic_blobs, make_blobs
 from .kmeans import (
     KMeansHistory,
@@ -65,20 +76,17 @@ from .kmeans import (
     kmeans_plusplus,
     update_centers,
 )
+from .gaussians import COVARIANCE_TYPES, GMMParams
 from .mixture import (
-    COVARIANCE_TYPES,
     GMMHistory,
-    GMMParams,
     GMMResult,
-    aic,
-    bic,
     e_step,
     expected_complete_log_likelihood,
     gmm,
     log_likelihood,
     m_step,
-    n_parameters,
 )
+from .selection import aic, bic, n_parameters
 from .numerics import log_gaussian_density, logsumexp, squared_distances
 
 from . import plotting  # matplotlib itself is imported only when a helper is called
@@ -86,9 +94,11 @@ from . import plotting  # matplotlib itself is imported only when a helper is ca
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnnealingHistory",
     "AnnealingResult",
     "COVARIANCE_TYPES",
     "ConvergenceWarning",
+    "DPMeansHistory",
     "DPMeansResult",
     "DegenerateWarning",
     "GMMHistory",

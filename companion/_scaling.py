@@ -12,6 +12,13 @@ The public entry points call :func:`data_exponent`; it returns 0 (nothing to
 do) unless the largest absolute value lies outside
 ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]``, so ordinary data are never touched
 and their results stay bit-identical.
+
+The fits are also equivariant to translations, and :func:`data_offset` uses
+that for data that sit far from the origin compared with their spread
+(timestamps, coordinates in metres): they are fitted as :math:`X - \\bar x`
+and the centres and means shifted back, because the expanded squared
+distances :math:`\\lVert x\\rVert^2 - 2x^\\top\\mu + \\lVert\\mu\\rVert^2` of the
+fast paths lose about :math:`\\log_{10}(\\lVert\\bar x\\rVert^2 / s^2)` digits.
 """
 
 from __future__ import annotations
@@ -39,6 +46,39 @@ def data_exponent(*arrays):
         return 0
     e = int(np.frexp(m)[1])  # m = f * 2**e with f in [0.5, 1)
     return 0 if -SAFE_EXPONENT <= e <= SAFE_EXPONENT else e
+
+
+#: Data whose mean is farther from the origin than this many times their
+#: spread (root mean squared distance to the mean) are fitted as X - mean.
+OFFSET_RATIO = 16.0
+
+
+def data_offset(X):
+    """The mean of ``X`` when it dominates the spread of ``X`` (fit ``X - mean``), else None.
+
+    The decision uses at most about 4096 rows (no copy of ``X``); the
+    returned mean uses every row.
+    """
+    sample = X[:: max(1, X.shape[0] // 4096)]
+    m = sample.mean(axis=0)
+    diff = sample - m
+    spread2 = float(np.einsum("nd,nd->", diff, diff)) / sample.shape[0]
+    if float(m @ m) <= OFFSET_RATIO**2 * spread2:
+        return None
+    return X.mean(axis=0)
+
+
+def to_data_units(points, e, c=None):
+    """Centres or means fitted in the units ``X / 2**e - c``, back in the units of ``X``."""
+    if c is not None:
+        points = points + c
+    return unscale(points, e) if e else points
+
+
+def to_fit_units(points, e, c=None):
+    """Centres or means in the units of ``X``, in the fit's units ``X / 2**e - c``."""
+    points = scale(points, e) if e else np.asarray(points, dtype=np.float64)
+    return points - c if c is not None else points
 
 
 def clamp_for_regulariser(e, reg_covar):
@@ -79,19 +119,20 @@ def log_scale_shift(n_samples, n_features, e):
     return n_samples * n_features * e * _LN2
 
 
-def unscale_kmeans_result(result, e):
-    """A :class:`~companion.kmeans.KMeansResult` of ``X / 2**e`` in the units of ``X``."""
-    if e == 0:
+def unscale_kmeans_result(result, e, c=None):
+    """A :class:`~companion.kmeans.KMeansResult` of ``X / 2**e - c`` in the units of ``X``."""
+    if e == 0 and c is None:
         return result
     history = dataclasses.replace(
         result.history,
         objective=unscale(result.history.objective, 2 * e),
-        centers=unscale(result.history.centers, e),
+        centers=to_data_units(result.history.centers, e, c),
     )
     return dataclasses.replace(
         result,
-        centers=unscale(result.centers, e),
+        centers=to_data_units(result.centers, e, c),
         objective=unscale_float(result.objective, 2 * e),
+        objectives_per_init=unscale(result.objectives_per_init, 2 * e),
         history=history,
     )
 
@@ -121,21 +162,21 @@ def unscale_covariances(covariances, e, covariance_type):
     return out
 
 
-def unscale_gmm_params(params, e):
-    """A :class:`~companion.mixture.GMMParams` of ``X / 2**e`` in the units of ``X``."""
-    if e == 0:
+def unscale_gmm_params(params, e, c=None):
+    """A :class:`~companion.mixture.GMMParams` of ``X / 2**e - c`` in the units of ``X``."""
+    if e == 0 and c is None:
         return params
     return type(params)(
         params.weights,
-        unscale(params.means, e),
-        unscale_covariances(params.covariances, e, params.covariance_type),
+        to_data_units(params.means, e, c),
+        unscale_covariances(params.covariances, e, params.covariance_type) if e else params.covariances,
         params.covariance_type,
     )
 
 
-def scale_gmm_params(params, e):
-    """A :class:`~companion.mixture.GMMParams` in the units of ``X / 2**e``."""
-    if e == 0:
+def scale_gmm_params(params, e, c=None):
+    """A :class:`~companion.mixture.GMMParams` in the units of ``X / 2**e - c``."""
+    if e == 0 and c is None:
         return params
     covs = scale(params.covariances, 2 * e)
     if not (covs > 0).any() or not np.isfinite(covs).all():
@@ -143,25 +184,25 @@ def scale_gmm_params(params, e):
             "the covariances of init cannot be represented in the units used for "
             "data of this magnitude; rescale X and init by the same constant"
         )
-    return type(params)(params.weights, scale(params.means, e), covs, params.covariance_type)
+    return type(params)(params.weights, to_fit_units(params.means, e, c), covs, params.covariance_type)
 
 
-def unscale_gmm_result(result, e, n_samples, n_features):
-    """A :class:`~companion.mixture.GMMResult` of ``X / 2**e`` in the units of ``X``."""
-    if e == 0:
+def unscale_gmm_result(result, e, n_samples, n_features, c=None):
+    """A :class:`~companion.mixture.GMMResult` of ``X / 2**e - c`` in the units of ``X``."""
+    if e == 0 and c is None:
         return result
     shift = log_scale_shift(n_samples, n_features, e)
     history = dataclasses.replace(
         result.history,
         log_likelihood=result.history.log_likelihood - shift,
-        means=unscale(result.history.means, e),
+        means=to_data_units(result.history.means, e, c),
         covariances=unscale_covariances(
             result.history.covariances, e, result.params.covariance_type
-        ),
+        ) if e else result.history.covariances,
     )
     return dataclasses.replace(
         result,
-        params=unscale_gmm_params(result.params, e),
+        params=unscale_gmm_params(result.params, e, c),
         log_likelihood=float(result.log_likelihood - shift),
         history=history,
     )

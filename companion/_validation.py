@@ -39,6 +39,9 @@ from __future__ import annotations
 import difflib
 import numbers
 import operator
+import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -54,6 +57,28 @@ class ConvergenceWarning(UserWarning):
 
 class DegenerateWarning(UserWarning):
     """A degenerate situation (an empty cluster, duplicate points) was handled."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _inside_package(filename):
+    path = os.path.abspath(filename)
+    return path == _PACKAGE_DIR or path.startswith(_PACKAGE_DIR + os.sep)
+
+
+def warn(message, category):
+    """``warnings.warn`` pointed at the caller's line: the first frame outside :mod:`companion`.
+
+    The stack level is counted at run time, so a warning raised deep inside a
+    fit (an empty cluster in the update step of Lloyd's loop, say) is
+    reported at the line of user code that called the fit, whatever the
+    depth of the call in the package.
+    """
+    frame, level = sys._getframe(1), 2  # level 1 would be this function
+    while frame is not None and _inside_package(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 _SHAPE_HINT = "(n_samples, n_features)"

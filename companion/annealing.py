@@ -24,11 +24,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import ConvergenceWarning, check_data, check_int, check_n_clusters, check_real, check_seed
-from .bridge import _soft_e_step
-from .kmeans import _lloyd, _objective
+from ._record import Recorder
+from ._validation import ConvergenceWarning, check_data, check_int, check_n_clusters, check_real, check_seed, warn
+from .bridge import SoftKMeansEngine, SoftKMeansFit
+from .engines import check_engine
+from .kmeans import LLOYD_ENGINES, _objective, lloyd
+from .mixture import em
 
 __all__ = ["AnnealingResult", "anneal", "critical_sigma", "geometric_schedule"]
+
+
+@dataclass(frozen=True, eq=False)
+class AnnealingHistory:
+    """Per-step record of :func:`anneal`; entry 0 is the initialisation.
+
+    Attributes
+    ----------
+    sigma : ndarray, shape (n_steps + 1,)
+        :math:`\\sigma` of each step; entry 0 repeats the first (the initial
+        means, all at the data mean, are the fixed point at every
+        :math:`\\sigma` above the critical one).
+    means : ndarray, shape (n_steps + 1, n_clusters, n_features)
+        Means at the end of each step (entry 0: all at the data mean, before
+        the first perturbation).
+    n_iter : ndarray of int, shape (n_steps + 1,)
+        Soft k-means iterations of each step (entry 0: 0).
+    converged : ndarray of bool, shape (n_steps + 1,)
+        Whether each step met its stopping rule before ``max_iter`` (entry 0: True).
+    """
+
+    sigma: np.ndarray
+    means: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +76,11 @@ class AnnealingResult:
     labels : ndarray, shape (n_samples,)
     objective : float
         The k-means objective :math:`J` of ``centers`` and ``labels``.
+    converged : ndarray of bool, shape (n_steps,)
+        Whether each step met its stopping rule; a step that stopped at
+        ``max_iter`` left means that are not a soft k-means fixed point.
+    history : AnnealingHistory
+        The same per-step record with the initialisation as entry 0.
     """
 
     sigmas: np.ndarray
@@ -56,6 +89,8 @@ class AnnealingResult:
     centers: np.ndarray
     labels: np.ndarray
     objective: float
+    converged: np.ndarray = None
+    history: AnnealingHistory = None
 
     def n_distinct(self, atol=1e-3):
         """Number of distinct means at each step (means closer than ``atol`` count once)."""
@@ -97,7 +132,7 @@ def geometric_schedule(sigma_max, sigma_min, n_steps):
     return np.geomspace(sigma_max, sigma_min, n_steps)
 
 
-def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, seed=None):
+def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, engine="auto", seed=None):
     """Soft k-means warm-started along a decreasing schedule of :math:`\\sigma`, then Lloyd.
 
     All means start at the data mean.  At each :math:`\\sigma` in ``sigmas``
@@ -120,11 +155,21 @@ def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, 
         Maximum soft k-means iterations per step.
     tol : float, default 1e-9
         Stopping rule per step: largest change of a responsibility.
+    engine : {"auto", "plain", "blocked"}, default "auto"
+        Engine of the final Lloyd run (see :func:`~companion.kmeans`); the
+        soft k-means steps always run on the plain engine (their stopping
+        rule needs every responsibility).
     seed : None, int or numpy.random.Generator
 
     Returns
     -------
     AnnealingResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        If some steps stopped at ``max_iter`` (the message says which); their
+        means, and what is read from them, are not converged.
 
     Examples
     --------
@@ -148,33 +193,38 @@ def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, 
     tol = check_real(tol, "tol", nonnegative=True)
     rng = check_seed(seed)
 
+    make_engine = LLOYD_ENGINES[check_engine(engine)]
+
     scale = float(np.sqrt(np.max(np.var(X, axis=0)))) or 1.0
     mu = np.repeat(X.mean(axis=0, keepdims=True), n_clusters, axis=0)
-    all_means, iters = [], []
+    record = Recorder(sigma=sigmas[0], means=mu, n_iter=0, converged=True)
+    fit = SoftKMeansFit(tol)
     for sigma in sigmas:
         # re-break the symmetry at every step: above the critical sigma the
         # perturbation dies out again, below it it grows into a split
         mu = mu + perturbation * scale * rng.standard_normal(mu.shape)
-        R, _ = _soft_e_step(X, mu, sigma)
-        for it in range(1, max_iter + 1):
-            Nk = R.sum(axis=0)
-            # mu_k = sum_n r_nk x_n / N_k  (a mean with no responsibility stays put)
-            mu = np.where(Nk[:, None] > 0, (R.T @ X) / np.where(Nk > 0, Nk, 1.0)[:, None], mu)
-            R_new, _ = _soft_e_step(X, mu, sigma)
-            change = np.max(np.abs(R_new - R))
-            R = R_new
-            if change <= tol:
-                break
-        all_means.append(mu)
-        iters.append(it)
+        mu, _, n_iter, converged, _ = em(SoftKMeansEngine(X, sigma), mu, max_iter, fit, quiet=True)
+        record.append(sigma=sigma, means=mu, n_iter=n_iter, converged=converged)
+    h = record.arrays()
+    stuck = np.flatnonzero(~h["converged"][1:])
+    if stuck.size:
+        warn(
+            f"{stuck.size} of {sigmas.size} annealing steps stopped at max_iter={max_iter} "
+            f"before their stopping rule held (the first at step {stuck[0]}, sigma = "
+            f"{sigmas[stuck[0]]:.4g}); their means are not converged. Increase max_iter "
+            "or tol, or use a finer schedule",
+            ConvergenceWarning,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        final = _lloyd(X, mu, 300)
+        final = lloyd(make_engine(X, n_clusters), mu, 300)
     return AnnealingResult(
         sigmas=sigmas.copy(),
-        means=np.stack(all_means),
-        n_iter=np.array(iters),
+        means=h["means"][1:],
+        n_iter=h["n_iter"][1:],
         centers=final.centers,
         labels=final.labels,
         objective=_objective(X, final.centers, final.labels),
+        converged=h["converged"][1:],
+        history=AnnealingHistory(**h),
     )

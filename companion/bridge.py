@@ -21,23 +21,24 @@ model, :math:`-2\\sigma^2` times the classification log-likelihood is
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._validation import (
-    ConvergenceWarning,
+    DegenerateWarning,
     check_data,
     check_int,
     check_labels,
     check_n_clusters,
     check_real,
     check_seed,
+    warn,
 )
 from . import _scaling
 from .kmeans import _check_centers_like, _initial_centers
-from .numerics import _squared_distances
+from .mixture import em
+from .numerics import LOG_2PI, _squared_distances
 
 __all__ = [
     "SoftKMeansHistory",
@@ -47,8 +48,6 @@ __all__ = [
     "isotropic_log_likelihood",
     "classification_log_likelihood",
 ]
-
-_LOG_2PI = np.log(2.0 * np.pi)
 
 _SIGMA_REMEDY = "Use kmeans for the sigma -> 0 limit; sigma must lie in (0, inf)."
 
@@ -93,10 +92,10 @@ def _soft_e_step(X, means, sigma, e=0):
     a, shift = _scaled_log_terms(X, means, sigma, e)
     e = np.exp(a)  # the nearest centre contributes exp(0) = 1, so the sum is >= 1
     s = e.sum(axis=1)
-    R = e / s[:, None]
+    R = e / s[:, None]  # (eq-l2-soft-responsibilities)
     # log p(x_n) = -log K - (D/2) log(2 pi sigma^2) + shift_n + log sum_k exp(a_nk)
     ll = float(
-        np.sum(shift + np.log(s)) - n * np.log(k) - 0.5 * n * d * (_LOG_2PI + 2.0 * np.log(sigma))
+        np.sum(shift + np.log(s)) - n * np.log(k) - 0.5 * n * d * (LOG_2PI + 2.0 * np.log(sigma))
     )
     return R, ll
 
@@ -207,7 +206,7 @@ def classification_log_likelihood(X, means, labels, sigma):
     J = float(np.einsum("nd,nd->", diff, diff))  # J / 4**e
     # J / (2 sigma^2) without 0/0 at J = 0 or overflow of sigma^2
     return -n * np.log(means.shape[0]) - 0.5 * n * d * (
-        _LOG_2PI + 2 * np.log(sigma)
+        LOG_2PI + 2 * np.log(sigma)
     ) - float(_over_two_sigma_sq(J, sigma, e))
 
 
@@ -268,6 +267,71 @@ class SoftKMeansResult:
         return np.argmax(self.predict_proba(X), axis=1)
 
 
+class SoftKMeansEngine:
+    """The plain soft k-means engine, for the EM loop :func:`companion.mixture.em`.
+
+    Its E-step is :func:`soft_responsibilities` (``eq-l2-soft-responsibilities``),
+    its M-step moves each mean to the responsibility-weighted mean of the data
+    (``eq-l2-soft-mstep``); a mean with no responsibility stays where it is,
+    with a :class:`DegenerateWarning` (once per fit).
+    """
+
+    def __init__(self, X, sigma, e=0):
+        self.X, self.sigma, self.e = X, sigma, e
+        self.warned = False
+
+    def e_step(self, means, final=False):
+        self.means = means
+        self.R, ll = _soft_e_step(self.X, means, self.sigma, self.e)
+        return ll, self.R
+
+    def m_step(self, R):
+        Nk = R.sum(axis=0)  # N_k = sum_n r_nk   (eq-l2-soft-mstep)
+        empty = Nk == 0
+        if empty.any() and not self.warned:
+            self.warned = True
+            warn(
+                f"{int(empty.sum())} cluster(s) have zero responsibility for every point "
+                "(sigma is small against their distance to the data); they keep their "
+                "previous means, where kmeans would relocate them",
+                DegenerateWarning,
+            )
+        # mu_k = sum_n r_nk x_n / N_k   (eq-l2-soft-mstep); no responsibility: mu_k stays
+        return np.where(Nk[:, None] > 0, (R.T @ self.X) / np.where(Nk > 0, Nk, 1.0)[:, None], self.means)
+
+    def responsibilities(self):
+        return self.R
+
+
+class SoftKMeansFit:
+    """Stopping rule and record of soft k-means, for :func:`companion.mixture.em`.
+
+    It stops when no responsibility changed by more than ``tol``.
+    """
+
+    name = "soft_kmeans"
+
+    def __init__(self, tol):
+        self.tol = tol
+
+    def params(self, means):
+        return means
+
+    def change(self, old, new):
+        return float(np.max(np.abs(new[1] - old[1])))  # largest change of a responsibility
+
+    def done(self, change):
+        return change <= self.tol
+
+    def record(self, means, estep, change):
+        return {"means": means, "log_likelihood": estep[0], "max_change": change}
+
+    def not_converged(self, max_iter, change):
+        return (f"soft_kmeans did not converge in max_iter={max_iter} iterations "
+                f"(largest change of a responsibility {change:.3g} > tol={self.tol}); "
+                "increase max_iter or tol")
+
+
 def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0, seed=None):
     """EM for the equal-weight mixture with every covariance fixed at :math:`\\sigma^2 I`.
 
@@ -282,12 +346,18 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
 
     It stops when no responsibility changes by more than ``tol`` (so with
     ``tol=0`` and a small :math:`\\sigma` it stops exactly when k-means does),
-    or after ``max_iter`` iterations.  From the same initial centres and with
-    :math:`\\sigma` small enough that every row of responsibilities is one-hot,
-    its iterates are those of :func:`kmeans`, iteration by iteration.
+    or after ``max_iter`` iterations.  From the same initial centres, with
+    :math:`\\sigma` small enough that every row of responsibilities is
+    one-hot, and as long as no cluster is empty, its iterates are those of
+    :func:`kmeans`.  When a cluster empties, :func:`kmeans` relocates its
+    centre while this function keeps it (in exact arithmetic the soft M-step
+    would move it to the point whose squared distance to it exceeds its
+    distance to its own centre by the least, the book's
+    ``{eq}`eq-l2-empty-limit```).
 
-    A cluster whose responsibilities are all zero keeps its previous mean
-    (there is nothing to average).
+    A cluster whose responsibilities are all zero (in floating point) keeps
+    its previous mean, since there is nothing to average, and a
+    :class:`DegenerateWarning` is emitted (once per fit).
 
     Parameters
     ----------
@@ -308,6 +378,8 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
     -----
     ConvergenceWarning
         If ``max_iter >= 1`` iterations did not meet the stopping rule.
+    DegenerateWarning
+        If a cluster's responsibilities are all zero and it keeps its mean.
 
     Examples
     --------
@@ -330,35 +402,12 @@ def soft_kmeans(X, n_clusters, *, sigma, init="k-means++", max_iter=300, tol=0.0
     if e and not isinstance(init, str):
         mu = _scaling.scale(mu, e)
 
-    R, ll = _soft_e_step(X, mu, sigma, e)
-    means, lls, changes = [mu], [ll], [np.nan]
-    converged = False
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        Nk = R.sum(axis=0)  # N_k = sum_n r_nk
-        sums = R.T @ X  # sum_n r_nk x_n
-        mu = np.where(Nk[:, None] > 0, sums / np.where(Nk > 0, Nk, 1.0)[:, None], mu)
-        R_new, ll = _soft_e_step(X, mu, sigma, e)
-        change = float(np.max(np.abs(R_new - R)))
-        R = R_new
-        means.append(mu)
-        lls.append(ll)
-        changes.append(change)
-        if change <= tol:
-            converged = True
-            break
-    if max_iter > 0 and not converged:
-        warnings.warn(
-            f"soft_kmeans did not converge in max_iter={max_iter} iterations "
-            f"(largest change of a responsibility {changes[-1]:.3g} > tol={tol}); "
-            "increase max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+    engine = SoftKMeansEngine(X, sigma, e)
+    mu, ll, n_iter, converged, record = em(engine, mu, max_iter, SoftKMeansFit(tol))
+    R = engine.responsibilities()
+    h = record.arrays()
     history = SoftKMeansHistory(
-        means=_scaling.unscale(np.stack(means), e),
-        log_likelihood=np.array(lls),
-        max_change=np.array(changes),
+        means=_scaling.unscale(h["means"], e), log_likelihood=h["log_likelihood"], max_change=h["max_change"]
     )
     return SoftKMeansResult(
         means=_scaling.unscale(mu, e),

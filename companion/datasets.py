@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_data, check_int, check_real
-from .mixture import GMMParams
+from .gaussians import GMMParams
 
 __all__ = ["make_blobs", "make_anisotropic_blobs", "circle_centers"]
 

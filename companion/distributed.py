@@ -26,14 +26,15 @@ imported only when these two functions are called; the rest of
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import DegenerateWarning, check_data, check_int, check_real
-from .kmeans import _lloyd_result
-from .mixture import COVARIANCE_TYPES, GMMParams, _e_step, _em_result
+from ._moments import Moments, cluster_sums, gaussian_parameters, weighted_moments
+from ._validation import DegenerateWarning, check_choice, check_data, check_int, check_real, warn
+from .gaussians import COVARIANCE_TYPES, GMMParams, _e_step
+from .kmeans import lloyd
+from .mixture import fit_mixture
 from .numerics import _squared_distances
 
 __all__ = [
@@ -52,34 +53,50 @@ __all__ = [
 class GMMStatistics:
     """Sufficient statistics of one E-step over some rows; add them with ``+``.
 
+    They are kept *centred*: per component the weight, the weighted mean and
+    the scatter about that mean, which merge exactly with Chan, Golub and
+    LeVeque's pairwise formula (see :mod:`companion._moments`), so data far
+    from the origin lose no digits.  The raw sums of ``eq-scale-statistics``
+    are available as ``Sx`` and ``Sxx``.
+
     Attributes
     ----------
     n : int
         Number of rows.
     Nk : ndarray, shape (K,)
-        :math:`\\sum_n r_{nk}`.
-    Sx : ndarray, shape (K, D)
-        :math:`\\sum_n r_{nk} x_n`.
-    Sxx : ndarray, shape (K, D, D)
-        :math:`\\sum_n r_{nk} x_n x_n^\\top`.
+        :math:`N_k = \\sum_n r_{nk}`.
+    means : ndarray, shape (K, D)
+        :math:`m_k = \\sum_n r_{nk} x_n / N_k`.
+    scatter : ndarray, shape (K, D, D)
+        :math:`W_k = \\sum_n r_{nk} (x_n - m_k)(x_n - m_k)^\\top`.
     log_likelihood : float
         :math:`\\sum_n \\log p(x_n\\mid\\theta)` over the rows.
     """
 
     n: int
     Nk: np.ndarray
-    Sx: np.ndarray
-    Sxx: np.ndarray
+    means: np.ndarray
+    scatter: np.ndarray
     log_likelihood: float
 
+    @property
+    def Sx(self):
+        """:math:`S_k = \\sum_n r_{nk} x_n = N_k m_k`, shape (K, D)."""
+        return self.Nk[:, None] * self.means
+
+    @property
+    def Sxx(self):
+        """:math:`T_k = \\sum_n r_{nk} x_n x_n^\\top = W_k + N_k m_k m_k^\\top` (eq-scale-scatter), shape (K, D, D)."""
+        return self.scatter + self.Nk[:, None, None] * self.means[:, :, None] * self.means[:, None, :]
+
+    def moments(self):
+        """These statistics as :class:`companion._moments.Moments`."""
+        centre = (self.Nk @ self.means) / self.Nk.sum() if self.Nk.sum() > 0 else self.means.mean(axis=0)
+        return Moments(self.Nk, self.means, self.scatter, "full", centre)
+
     def __add__(self, other):
-        return GMMStatistics(
-            self.n + other.n,
-            self.Nk + other.Nk,
-            self.Sx + other.Sx,
-            self.Sxx + other.Sxx,
-            self.log_likelihood + other.log_likelihood,
-        )
+        m = self.moments().merge(other.moments())  # Chan, Golub and LeVeque
+        return GMMStatistics(self.n + other.n, m.Nk, m.means, m.scatter, self.log_likelihood + other.log_likelihood)
 
 
 def gmm_statistics(X, params):
@@ -101,17 +118,13 @@ def gmm_statistics(X, params):
     >>> X = np.array([[0.0], [4.0], [2.0]])
     >>> whole = gmm_statistics(X, p)
     >>> parts = gmm_statistics(X[:1], p) + gmm_statistics(X[1:], p)
-    >>> bool(np.allclose(whole.Sx, parts.Sx))
+    >>> bool(np.allclose(whole.Sx, parts.Sx)) and bool(np.allclose(whole.scatter, parts.scatter))
     True
     """
     X = check_data(X)
     R, ll = _e_step(X, params)  # r_nk and sum_n log p(x_n | theta)
-    # T_k = sum_n r_nk x_n x_n^T: one matrix product per component (a generic
-    # einsum over n, k, i, j was about 6x slower)
-    Sxx = np.empty((R.shape[1], X.shape[1], X.shape[1]))
-    for k in range(R.shape[1]):
-        np.matmul(X.T, R[:, k, None] * X, out=Sxx[k])
-    return GMMStatistics(n=X.shape[0], Nk=R.sum(axis=0), Sx=R.T @ X, Sxx=Sxx, log_likelihood=ll)
+    m = weighted_moments(X, R, "full")  # N_k, m_k and W_k, two passes over the block
+    return GMMStatistics(n=X.shape[0], Nk=m.Nk, means=m.means, scatter=m.scatter, log_likelihood=ll)
 
 
 def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
@@ -119,12 +132,12 @@ def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
 
     .. math::
 
-        \\pi_k = \\frac{N_k}{N},\\quad \\mu_k = \\frac{S_k}{N_k},\\quad
-        \\Sigma_k = \\frac{T_k}{N_k} - \\mu_k\\mu_k^\\top + \\epsilon I
+        \\pi_k = \\frac{N_k}{N},\\quad \\mu_k = m_k,\\quad
+        \\Sigma_k = \\frac{W_k}{N_k} + \\epsilon I
+        \\;\\Bigl(= \\frac{T_k}{N_k} - \\mu_k\\mu_k^\\top + \\epsilon I\\Bigr)
 
-    with ``tied``, ``diag`` and ``spherical`` derived from the :math:`\\Sigma_k`
-    exactly as in :func:`companion.m_step` (including its
-    :math:`10\\,\\varepsilon_{\\mathrm{mach}}` added to each :math:`N_k`).
+    with ``tied``, ``diag`` and ``spherical`` derived exactly as in
+    :func:`companion.m_step` (the same function computes both).
 
     Parameters
     ----------
@@ -137,24 +150,9 @@ def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
     GMMParams
     """
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
-    Nk = stats.Nk + 10 * np.finfo(np.float64).eps
-    mu = stats.Sx / Nk[:, None]
-    d = mu.shape[1]
-    if covariance_type == "full":
-        Sigma = stats.Sxx / Nk[:, None, None] - np.einsum("ki,kj->kij", mu, mu)
-        Sigma = 0.5 * (Sigma + np.transpose(Sigma, (0, 2, 1)))
-        Sigma[:, np.arange(d), np.arange(d)] += reg_covar
-    elif covariance_type == "tied":
-        Sigma = (stats.Sxx.sum(axis=0) - (Nk[:, None] * mu).T @ mu) / Nk.sum()
-        Sigma = 0.5 * (Sigma + Sigma.T)
-        Sigma.flat[:: d + 1] += reg_covar
-    elif covariance_type in ("diag", "spherical"):
-        diag = np.diagonal(stats.Sxx, axis1=1, axis2=2) / Nk[:, None] - mu**2
-        diag = np.maximum(diag, 0.0) + reg_covar
-        Sigma = diag if covariance_type == "diag" else diag.mean(axis=1)
-    else:
-        raise ValueError(f"Unknown covariance_type {covariance_type!r}; expected one of {COVARIANCE_TYPES}")
-    return GMMParams(Nk / Nk.sum(), mu, Sigma, covariance_type)
+    covariance_type = check_choice(covariance_type, COVARIANCE_TYPES, "covariance_type")
+    # (eq-scale-mstep): the shared map from statistics to parameters
+    return GMMParams(*gaussian_parameters(stats.moments(), covariance_type, reg_covar), covariance_type)
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,19 +199,18 @@ def kmeans_statistics(X, centers, previous=None):
     ([2, 1], [1.0, 9.0], 2.0)
     """
     X = check_data(X)
-    D2 = _squared_distances(X, centers)
-    labels = np.argmin(D2, axis=1)
+    # distances in coordinates centred on the centres' mean: no cancellation far from the origin
+    c = centers.mean(axis=0)
+    Xc = X - c
+    labels = np.argmin(_squared_distances(Xc, centers - c), axis=1)  # (eq-kmeans-assign)
     if previous is None:
         n_changed = X.shape[0]
     else:
-        n_changed = int(np.count_nonzero(labels != np.argmin(_squared_distances(X, previous), axis=1)))
-    k = centers.shape[0]
-    sums = np.stack(
-        [np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])], axis=1
-    )
+        n_changed = int(np.count_nonzero(labels != np.argmin(_squared_distances(Xc, previous - c), axis=1)))
+    counts, sums = cluster_sums(X, labels, centers.shape[0])
     diff = X - centers[labels]
     return KMeansStatistics(
-        counts=np.bincount(labels, minlength=k),
+        counts=counts,
         sums=sums,
         objective=float(np.einsum("nd,nd->", diff, diff)),
         n_changed=n_changed,
@@ -223,6 +220,7 @@ def kmeans_statistics(X, centers, previous=None):
 def centers_from_statistics(stats, previous):
     """New centres :math:`\\mu_k = S_k / N_k`; an empty cluster keeps its previous centre."""
     counts = stats.counts
+    # mu_k = S_k / N_k   (eq-kmeans-update)
     return np.where(counts[:, None] > 0, stats.sums / np.maximum(counts, 1)[:, None], previous)
 
 
@@ -237,12 +235,83 @@ def _row_blocks(X):
     return list(X.to_delayed()[:, 0])
 
 
+def _reduce(function, blocks, scheduler, *args):
+    """Map ``function(block, *args)`` over the blocks with Dask and add the results (the reduce)."""
+    import dask
+
+    task = dask.delayed(function, pure=True)
+    (parts,) = dask.compute([task(b, *args) for b in blocks], scheduler=scheduler)
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+class DaskEM:
+    """The Dask engine of EM: each E-step is one map-reduce of :func:`gmm_statistics`."""
+
+    def __init__(self, X, covariance_type, reg_covar, scheduler):
+        self.X, self.blocks = X, _row_blocks(X)
+        self.ctype, self.reg_covar, self.scheduler = covariance_type, reg_covar, scheduler
+
+    def e_step(self, params, final=False):
+        self.params = params
+        stats = _reduce(gmm_statistics, self.blocks, self.scheduler, params)
+        return stats.log_likelihood, stats
+
+    def m_step(self, stats):
+        return gaussian_parameters(stats.moments(), self.ctype, self.reg_covar)
+
+    def responsibilities(self):
+        final = self.params
+        return self.X.map_blocks(
+            lambda b: final.predict_proba(b), chunks=(self.X.chunks[0], (final.n_components,)), dtype=float
+        )
+
+
+class DaskLloyd:
+    """The Dask engine of Lloyd's loop: each assignment step is one map-reduce of :func:`kmeans_statistics`."""
+
+    # the data are not in memory, so the loop cannot confirm a fixed point
+    # with the plain steps; this engine's steps are functions of the labels
+    # alone (no incremental sums), so its own fixed point is a true one
+    confirm_fixed_point = False
+
+    def __init__(self, X, scheduler):
+        self.X, self.blocks, self.scheduler = X, _row_blocks(X), scheduler
+        self.n_samples = X.shape[0]
+
+    def start(self, centers):
+        self.stats, self.centers = _reduce(kmeans_statistics, self.blocks, self.scheduler, centers), centers
+        return self.stats.objective
+
+    def update(self):
+        if np.any(self.stats.counts == 0):
+            warn("a cluster became empty; it keeps its previous centre", DegenerateWarning)
+        return centers_from_statistics(self.stats, self.centers)  # mu_k = S_k / N_k
+
+    def assign(self, centers):
+        self.stats = _reduce(kmeans_statistics, self.blocks, self.scheduler, centers, self.centers)
+        self.centers = centers
+        return self.stats.n_changed, self.stats.objective
+
+    def labels(self):
+        final = self.centers
+        c = final.mean(axis=0)
+        return self.X.map_blocks(
+            lambda b: np.argmin(_squared_distances(np.asarray(b, dtype=np.float64) - c, final - c), axis=1),
+            drop_axis=1,
+            dtype=np.intp,
+        )
+
+
 def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None):
     """EM for a Gaussian mixture on a dask array, one map-reduce per iteration.
 
     The iterations are those of :func:`companion.gmm` started from ``init``
-    (same stopping rule on the per-sample log-likelihood): only the order of
-    the floating-point sums differs.
+    (the same loop, :func:`companion.mixture.em`, and the same stopping rule
+    on the per-sample log-likelihood), with the :class:`DaskEM` engine: only
+    the order of the floating-point sums differs.
 
     Parameters
     ----------
@@ -261,57 +330,29 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
     GMMResult
         ``responsibilities`` and ``labels`` are lazy dask arrays.
     """
-    import dask
-
     if not isinstance(init, GMMParams):
         raise TypeError(f"init must be a GMMParams; got {type(init).__name__}")
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     tol = check_real(tol, "tol", nonnegative=True)
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
-    blocks = _row_blocks(X)
-    stat_of_block = dask.delayed(gmm_statistics, pure=True)
-
-    def e_step(params):
-        parts = [stat_of_block(b, params) for b in blocks]
-        (parts,) = dask.compute(parts, scheduler=scheduler)
-        total = parts[0]
-        for p in parts[1:]:
-            total = total + p
-        return total
-
-    params = init
-    stats = e_step(params)
-    n = stats.n
-    lls, means, weights, covs = [stats.log_likelihood], [params.means], [params.weights], [params.covariances]
-    converged, n_iter, change = False, 0, np.nan
-    for n_iter in range(1, max_iter + 1):
-        params = params_from_statistics(stats, params.covariance_type, reg_covar)
-        new = e_step(params)
-        change = (new.log_likelihood - stats.log_likelihood) / n
-        stats = new
-        lls.append(stats.log_likelihood)
-        means.append(params.means)
-        weights.append(params.weights)
-        covs.append(params.covariances)
-        if abs(change) < tol:
-            converged = True
-            break
-    final = params
-    R = X.map_blocks(lambda b: final.predict_proba(b), chunks=(X.chunks[0], (final.n_components,)), dtype=float)
-    return _em_result(final, R, lls, means, weights, covs, n_iter, converged, tol, max_iter, change, stacklevel=2)
+    return fit_mixture(DaskEM(X, init.covariance_type, reg_covar, scheduler), init, max_iter, tol, X.shape[0])
 
 
 def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
     """Lloyd's algorithm on a dask array, one map-reduce per iteration.
 
-    Each iteration maps :func:`kmeans_statistics` over the blocks (with the
-    new and the previous centres, so that the number of changed labels is
-    known without storing labels) and reduces by summation; it stops when no
-    label changed, exactly like :func:`companion.kmeans`, whose iterates it
-    reproduces from the same ``init`` up to the order of floating-point sums.
-    An empty cluster keeps its previous centre (a :class:`DegenerateWarning`
-    is emitted), unlike the in-memory policy, which needs a global search for
-    the farthest point.
+    The loop is the one of :func:`companion.kmeans` (:func:`companion.kmeans.lloyd`)
+    with the :class:`DaskLloyd` engine: each iteration maps
+    :func:`kmeans_statistics` over the blocks (with the new and the previous
+    centres, so that the number of changed labels is known without storing
+    labels) and reduces by summation; it stops when no label changed, and
+    reproduces the in-memory iterates from the same ``init`` up to the order
+    of floating-point sums (which can decide an exact tie the other way: the
+    result is a fixed point of this engine's steps, which unlike
+    :func:`companion.kmeans` it does not confirm with the plain steps, the
+    data not being in memory).  An empty cluster keeps its previous centre (a
+    :class:`DegenerateWarning` is emitted), unlike the in-memory policy, which
+    needs a global search for the farthest point.
 
     Parameters
     ----------
@@ -327,42 +368,6 @@ def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
     KMeansResult
         ``labels`` is a lazy dask array.
     """
-    import dask
-
     centers = check_data(init, "init")
     max_iter = check_int(max_iter, "max_iter", minimum=0)
-    blocks = _row_blocks(X)
-    stat_of_block = dask.delayed(kmeans_statistics, pure=True)
-
-    def reduce(c, previous=None):
-        parts = [stat_of_block(b, c, previous) for b in blocks]
-        (parts,) = dask.compute(parts, scheduler=scheduler)
-        total = parts[0]
-        for p in parts[1:]:
-            total = total + p
-        return total
-
-    stats = reduce(centers)
-    history_centers, objectives, n_changed = [centers], [stats.objective], [stats.n_changed]
-    converged, n_iter = False, 0
-    for n_iter in range(1, max_iter + 1):
-        if np.any(stats.counts == 0):
-            warnings.warn("a cluster became empty; it keeps its previous centre", DegenerateWarning, stacklevel=2)
-        new_centers = centers_from_statistics(stats, centers)  # mu_k = S_k / N_k
-        stats = reduce(new_centers, centers)
-        centers = new_centers
-        history_centers.append(centers)
-        objectives.append(stats.objective)
-        n_changed.append(stats.n_changed)
-        if stats.n_changed == 0:
-            converged = True
-            break
-    final = centers
-    labels = X.map_blocks(
-        lambda b: np.argmin(_squared_distances(np.asarray(b, dtype=np.float64), final), axis=1),
-        drop_axis=1,
-        dtype=np.intp,
-    )
-    return _lloyd_result(
-        final, labels, objectives, history_centers, n_changed, n_iter, converged, max_iter, stacklevel=2
-    )
+    return lloyd(DaskLloyd(X, scheduler), centers, max_iter)

@@ -6,26 +6,73 @@ Gibbs sampling for a Dirichlet-process mixture of Gaussians
 :math:`\\alpha = (1 + \\rho/\\sigma^2)^{D/2}\\exp(-\\lambda/2\\sigma^2)`.  As
 :math:`\\sigma\\to 0` a point joins its nearest cluster unless every squared
 distance exceeds :math:`\\lambda`, in which case it opens a new cluster at
-itself.  The resulting algorithm monotonically decreases the penalised
-objective
+itself.  They derive the algorithm from the Gibbs sampler and show that it
+never increases the penalised objective (the book's ``{eq}`eq-dpm-objective```)
 
 .. math::
 
     J_\\lambda(\\mu, z) = \\sum_{n=1}^N \\lVert x_n - \\mu_{z_n}\\rVert^2 + \\lambda K .
+
+The same objective is also the small-variance limit of the DP mixture's joint
+posterior over labels and means (MAD-Bayes, Broderick, Kulis and Jordan
+:cite:`broderick2013madbayes`): with :math:`\\alpha` shrinking like
+:math:`\\exp(-\\lambda/2\\sigma^2)`, :math:`-2\\sigma^2` times its log tends, up to terms free of the labels and
+the means, to :math:`J + \\lambda (K - 1)`, which is :math:`J_\\lambda` up to
+the constant :math:`\\lambda`.  Minimising :math:`J_\\lambda` is thus the
+limit of MAP estimation, whatever algorithm does it, and not only the limit
+of Gibbs sampling.
+
+The algorithm is a local search that depends on the order of the rows and
+has no merge step (see :func:`dp_means`).
+
+References
+----------
+B. Kulis and M. I. Jordan, "Revisiting k-means: new algorithms via Bayesian
+nonparametrics", ICML 2012.
+
+T. Broderick, B. Kulis and M. I. Jordan, "MAD-Bayes: MAP-based asymptotic
+derivations from Bayes", ICML 2013.
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ._validation import ConvergenceWarning, check_data, check_int, check_labels, check_real
+from ._moments import cluster_sums
+from ._record import Recorder
+from ._validation import ConvergenceWarning, check_data, check_int, check_labels, check_real, warn
 from .kmeans import _check_centers_like, _objective
 from .numerics import _squared_distances
 
-__all__ = ["DPMeansResult", "dp_means", "dp_means_objective"]
+__all__ = ["DPMeansHistory", "DPMeansResult", "dp_means", "dp_means_objective"]
+
+
+@dataclass(frozen=True, eq=False)
+class DPMeansHistory:
+    """Per-iteration record of :func:`dp_means`; entry 0 is the initialisation.
+
+    Attributes
+    ----------
+    objective : ndarray, shape (n_iter + 1,)
+        :math:`J_\\lambda` after each iteration (entry 0: one cluster at the data mean).
+    n_clusters : ndarray of int, shape (n_iter + 1,)
+
+    Items can also be read as from a dict, ``history["objective"]``, as in
+    earlier versions.
+    """
+
+    objective: np.ndarray
+    n_clusters: np.ndarray
+
+    def __getitem__(self, name):
+        if name not in self.keys():
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def keys(self):
+        return [f.name for f in fields(self)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,9 +89,9 @@ class DPMeansResult:
     n_iter : int
     converged : bool
         True when a full pass changed no label and opened no cluster.
-    history : dict of ndarray
-        ``objective`` (after each pass, entry 0 = one cluster at the data
-        mean) and ``n_clusters`` per pass.
+    history : DPMeansHistory
+        :math:`J_\\lambda` and the number of clusters after each pass (entry 0
+        = one cluster at the data mean).
     """
 
     centers: np.ndarray
@@ -53,7 +100,7 @@ class DPMeansResult:
     objective: float
     n_iter: int
     converged: bool
-    history: dict
+    history: DPMeansHistory
 
     def predict(self, X):
         """Nearest centre for new points (no new clusters are opened)."""
@@ -116,6 +163,23 @@ def dp_means(X, lam, *, max_iter=100):
     never increases :math:`J_\\lambda`, so the loop stops after finitely many
     iterations.
 
+    **The result depends on the row order of** ``X``.  The assignment pass
+    visits the rows in order, and the first point of a group that is farther
+    than :math:`\\sqrt\\lambda` from every centre opens the group's cluster
+    at itself; which point that is, and so where the new centre starts and
+    which later points it captures, changes with the order.  Shuffling the
+    rows can change the number of clusters found.
+
+    **There is no merge step.**  A cluster disappears only when each of its
+    points finds a nearer centre in an assignment pass.  A one-point cluster
+    never does (its centre sits on its point, at distance 0), so a converged
+    result need not be a local minimum of :math:`J_\\lambda` under moves of
+    single points: if the point of a one-point cluster is at squared distance
+    :math:`d^2 < \\lambda` from another centre, moving it there lowers
+    :math:`J_\\lambda` by at least :math:`\\lambda - d^2`, but the algorithm
+    never makes that move.  Fits of several row orders, keeping the smallest
+    :math:`J_\\lambda`, are a simple guard.
+
     Parameters
     ----------
     X : array_like, shape (n_samples, n_features)
@@ -142,8 +206,8 @@ def dp_means(X, lam, *, max_iter=100):
     n = X.shape[0]
     centers = X.mean(axis=0, keepdims=True)
     labels = np.zeros(n, dtype=np.intp)
-    objectives = [_objective(X, centers, labels) + lam]
-    n_clusters = [1]
+    # J_lambda = sum_n ||x_n - mu_{z_n}||^2 + lambda K   (eq-dpm-objective)
+    record = Recorder(objective=_objective(X, centers, labels) + lam, n_clusters=1)
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -155,30 +219,20 @@ def dp_means(X, lam, *, max_iter=100):
         centers = centers[used]
         changed = opened or centers.shape[0] != k_before or not np.array_equal(new_labels, labels)
         labels = new_labels
-        # mu_k = mean of cluster k
-        counts = np.bincount(labels, minlength=centers.shape[0])
-        sums = np.stack(
-            [np.bincount(labels, weights=X[:, j], minlength=centers.shape[0]) for j in range(X.shape[1])],
-            axis=1,
-        )
-        centers = sums / counts[:, None]
-        objectives.append(_objective(X, centers, labels) + lam * centers.shape[0])
-        n_clusters.append(centers.shape[0])
+        counts, sums = cluster_sums(X, labels, centers.shape[0])
+        centers = sums / counts[:, None]  # mu_k = mean of cluster k   (eq-kmeans-update)
+        record.append(objective=_objective(X, centers, labels) + lam * centers.shape[0], n_clusters=centers.shape[0])
         if not changed:
             converged = True
             break
     if max_iter > 0 and not converged:
-        warnings.warn(
-            f"dp_means did not converge in max_iter={max_iter} iterations; increase max_iter",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+        warn(f"dp_means did not converge in max_iter={max_iter} iterations; increase max_iter", ConvergenceWarning)
     return DPMeansResult(
         centers=centers,
         labels=labels,
         n_clusters=int(centers.shape[0]),
-        objective=objectives[-1],
+        objective=record.last("objective"),
         n_iter=n_iter,
         converged=converged,
-        history={"objective": np.array(objectives), "n_clusters": np.array(n_clusters)},
+        history=record.build(DPMeansHistory),
     )

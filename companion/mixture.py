@@ -48,6 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._moments import SCATTER_LAYOUT, gaussian_parameters, weighted_moments
+from ._record import Recorder
 from ._validation import (
     ConvergenceWarning,
     check_choice,
@@ -58,10 +60,13 @@ from ._validation import (
     check_real,
     check_responsibilities,
     check_seed,
+    warn,
 )
 from . import _scaling
-from .kmeans import _assign, _initial_centers, _lloyd
-from .numerics import log_gaussian_matrix, logsumexp, precision_cholesky
+from .engines import BlockedEM, EngineDeclined, check_engine
+from .gaussians import COVARIANCE_TYPES, GMMParams, _check_params, _check_X_like, _e_step, _weighted_log_prob
+from .kmeans import LLOYD_ENGINES, _assign, _initial_centers, lloyd
+from .numerics import logsumexp
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -73,129 +78,10 @@ __all__ = [
     "log_likelihood",
     "expected_complete_log_likelihood",
     "gmm",
-    "n_parameters",
-    "bic",
-    "aic",
+    "em",
 ]
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 GMM_INITS = ("k-means++", "random", "kmeans")
-
-
-@dataclass(frozen=True, eq=False)
-class GMMParams:
-    """The parameters :math:`\\theta = (\\pi, \\mu, \\Sigma)` of a Gaussian mixture.
-
-    Parameters
-    ----------
-    weights : array_like, shape (n_components,)
-        Mixing weights :math:`\\pi_k`, non-negative and summing to one.
-    means : array_like, shape (n_components, n_features)
-        Component means :math:`\\mu_k`.
-    covariances : array_like
-        :math:`\\Sigma_k` in the layout of ``covariance_type``: full (K, D, D),
-        tied (D, D), diag (K, D), spherical (K,).
-    covariance_type : {"full", "tied", "diag", "spherical"}
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> p = GMMParams([0.5, 0.5], [[0.0], [4.0]], [1.0, 1.0], "spherical")
-    >>> p.n_components, p.n_features
-    (2, 1)
-    """
-
-    weights: np.ndarray
-    means: np.ndarray
-    covariances: np.ndarray
-    covariance_type: str = "full"
-
-    def __post_init__(self):
-        ctype = check_choice(self.covariance_type, COVARIANCE_TYPES, "covariance_type")
-        # shapes, finiteness, weights summing to one, symmetry/positivity (new arrays)
-        weights, means, covs = check_gmm_arrays(
-            self.weights, self.means, self.covariances, ctype
-        )
-        for arr in (weights, means, covs):
-            arr.setflags(write=False)
-        object.__setattr__(self, "weights", weights)
-        object.__setattr__(self, "means", means)
-        object.__setattr__(self, "covariances", covs)
-        # validates positive definiteness once, with a remedy in the message
-        object.__setattr__(self, "_prec_chol", precision_cholesky(covs, ctype))
-
-    @property
-    def n_components(self):
-        """Number of components :math:`K`."""
-        return self.means.shape[0]
-
-    @property
-    def n_features(self):
-        """Dimension :math:`D`."""
-        return self.means.shape[1]
-
-    def full_covariances(self):
-        """Every :math:`\\Sigma_k` as a (D, D) matrix, shape (K, D, D)."""
-        k, d = self.means.shape
-        c = self.covariances
-        if self.covariance_type == "full":
-            return c.copy()
-        if self.covariance_type == "tied":
-            return np.broadcast_to(c, (k, d, d)).copy()
-        if self.covariance_type == "diag":
-            return np.stack([np.diag(row) for row in c])
-        return c[:, None, None] * np.eye(d)[None]
-
-    def log_prob_components(self, X):
-        """:math:`\\log\\pi_k + \\log\\mathcal N(x_n\\mid\\mu_k,\\Sigma_k)`, shape (N, K)."""
-        X = _check_X_like(X, self)
-        return _weighted_log_prob(X, self)
-
-    def predict_proba(self, X):
-        """Responsibilities :math:`r_{nk}` of new points, shape (N, K)."""
-        return e_step(X, self)[0]
-
-    def predict(self, X):
-        """Most responsible component for each new point, shape (N,)."""
-        return np.argmax(self.predict_proba(X), axis=1)
-
-    def score_samples(self, X):
-        """Per-point log-density :math:`\\log p(x_n\\mid\\theta)`, shape (N,)."""
-        X = _check_X_like(X, self)
-        return logsumexp(_weighted_log_prob(X, self), axis=1)
-
-    def sample(self, n_samples, *, seed=None):
-        """Draw ``n_samples`` points and their component labels.
-
-        Returns
-        -------
-        X : ndarray, shape (n_samples, n_features)
-        labels : ndarray, shape (n_samples,)
-
-        Examples
-        --------
-        >>> p = GMMParams([0.5, 0.5], [[0.0], [4.0]], [1.0, 1.0], "spherical")
-        >>> X, labels = p.sample(5, seed=0)
-        >>> X.shape, labels.shape
-        ((5, 1), (5,))
-        """
-        n_samples = check_int(n_samples, "n_samples", minimum=0)
-        rng = check_seed(seed)
-        labels = rng.choice(self.n_components, size=n_samples, p=self.weights)
-        L = np.linalg.cholesky(self.full_covariances())
-        z = rng.standard_normal((n_samples, self.n_features))
-        X = self.means[labels] + np.einsum("nij,nj->ni", L[labels], z)
-        return X, labels
-
-
-def _weighted_log_prob(X, params):
-    """log pi_k + log N(x_n | mu_k, Sigma_k), shape (N, K)."""
-    with np.errstate(divide="ignore"):
-        log_pi = np.log(params.weights)
-    return (
-        log_gaussian_matrix(X, params.means, params._prec_chol, params.covariance_type)
-        + log_pi[None, :]
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,22 +171,6 @@ class GMMResult:
         return self.params.sample(n_samples, seed=seed)
 
 
-def _check_X_like(X, params):
-    X = check_data(X)
-    if X.shape[1] != params.n_features:
-        raise ValueError(
-            f"X must have {params.n_features} features like the mixture's means; "
-            f"got shape {X.shape}"
-        )
-    return X
-
-
-def _check_params(params, name="params"):
-    if not isinstance(params, GMMParams):
-        raise TypeError(f"{name} must be a GMMParams; got {type(params).__name__}")
-    return params
-
-
 def e_step(X, params):
     """E-step: responsibilities and the log-likelihood at ``params``.
 
@@ -336,23 +206,6 @@ def e_step(X, params):
     return _e_step(X, params)
 
 
-def _e_step(X, params):
-    a = _weighted_log_prob(X, params)
-    log_norm = logsumexp(a, axis=1)  # log p(x_n | theta)
-    if not np.isfinite(log_norm).all():
-        # every term of some row is -inf: its squared Mahalanobis distances
-        # overflow float64, and r_nk = exp(-inf - (-inf)) would be NaN
-        bad = int(np.count_nonzero(~np.isfinite(log_norm)))
-        raise ValueError(
-            f"{bad} point(s) of X are so far from every component that their "
-            "log-densities overflow float64, so their responsibilities are "
-            "undefined. Rescale X (and the parameters) to moderate magnitudes; "
-            "companion.gmm does this automatically for extreme data."
-        )
-    R = np.exp(a - log_norm[:, None])
-    return R, float(np.sum(log_norm))
-
-
 def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6):
     """M-step: the parameters that maximise the expected complete-data log-likelihood.
 
@@ -368,7 +221,9 @@ def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6):
     ``diag`` keeps their diagonals, ``spherical`` the mean of each diagonal.
     :math:`\\epsilon` is ``reg_covar``.  As in scikit-learn, every
     :math:`N_k` is increased by :math:`10\\,\\varepsilon_{\\mathrm{mach}}` so a
-    component with no responsibility keeps a finite mean.
+    component with no responsibility keeps a finite mean (the data mean).
+    The scatter is computed about each :math:`\\mu_k` (two passes), so data
+    far from the origin lose no digits.
 
     Parameters
     ----------
@@ -404,29 +259,10 @@ def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6):
 
 
 def _m_step(X, R, covariance_type, reg_covar):
-    n, d = X.shape
-    Nk = R.sum(axis=0) + 10 * np.finfo(np.float64).eps  # N_k = sum_n r_nk
-    weights = Nk / Nk.sum()  # pi_k = N_k / N
-    mu = (R.T @ X) / Nk[:, None]  # mu_k = sum_n r_nk x_n / N_k
-    if covariance_type == "full":
-        Sigma = np.empty((mu.shape[0], d, d))
-        for k in range(mu.shape[0]):
-            diff = X - mu[k]
-            # Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + eps I
-            Sigma[k] = (R[:, k, None] * diff).T @ diff / Nk[k]
-            Sigma[k].flat[:: d + 1] += reg_covar
-    elif covariance_type == "tied":
-        # Sigma = (sum_n x_n x_n^T - sum_k N_k mu_k mu_k^T) / N + eps I
-        Sigma = (X.T @ X - (Nk[:, None] * mu).T @ mu) / Nk.sum()
-        Sigma = 0.5 * (Sigma + Sigma.T)
-        Sigma.flat[:: d + 1] += reg_covar
-    else:
-        # diagonal of Sigma_k: sum_n r_nk x_n^2 / N_k - mu_k^2 (+ eps)
-        diag = (R.T @ (X * X)) / Nk[:, None] - mu**2
-        np.maximum(diag, 0.0, out=diag)
-        diag += reg_covar
-        Sigma = diag if covariance_type == "diag" else diag.mean(axis=1)
-    return GMMParams(weights, mu, Sigma, covariance_type)
+    # N_k, m_k and the centred scatter W_k in two passes, then the shared map
+    # to (pi, mu, Sigma)   (eq-gmm-mstep-weights, eq-gmm-mstep-mean, eq-gmm-mstep-cov)
+    moments = weighted_moments(X, R, SCATTER_LAYOUT[covariance_type])
+    return GMMParams(*gaussian_parameters(moments, covariance_type, reg_covar), covariance_type)
 
 
 def log_likelihood(X, params):
@@ -485,7 +321,7 @@ def expected_complete_log_likelihood(X, responsibilities, params):
     return float(np.sum(np.where(R > 0, R * np.where(R > 0, a, 0.0), 0.0)))
 
 
-def _initial_params(X, n_components, init, covariance_type, reg_covar, rng):
+def _initial_params(X, n_components, init, covariance_type, reg_covar, rng, engine="auto"):
     if isinstance(init, GMMParams):
         if init.n_features != X.shape[1] or init.n_components != n_components:
             raise ValueError(
@@ -508,7 +344,7 @@ def _initial_params(X, n_components, init, covariance_type, reg_covar, rng):
         centers = _initial_centers(X, n_components, "k-means++", rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            labels = _lloyd(X, centers, 300).labels
+            labels = lloyd(LLOYD_ENGINES[engine](X, n_components), centers, 300).labels
     else:
         centers = _initial_centers(X, n_components, init, rng)
         labels = _assign(X, centers)
@@ -527,6 +363,7 @@ def gmm(
     max_iter=100,
     tol=1e-6,
     reg_covar=1e-6,
+    engine="auto",
     seed=None,
 ):
     """Fit a Gaussian mixture by EM.
@@ -555,6 +392,13 @@ def gmm(
         Threshold on the change of the per-sample log-likelihood.
     reg_covar : float, default 1e-6
         Added to every covariance's diagonal in the M-step (see module docs).
+    engine : {"auto", "plain", "blocked"}, default "auto"
+        How the E- and M-steps are computed (:mod:`companion.engines`):
+        ``"plain"`` calls :func:`e_step` and :func:`m_step`; ``"blocked"``
+        (what ``"auto"`` picks) fuses the E-step with the M-step's statistics
+        over row blocks on threads, and hands over to the plain engine, from
+        the current iterate, if the data are too extreme for it.  The same
+        engine runs the k-means of ``init="kmeans"``.
     seed : None, int or numpy.random.Generator
 
     Returns
@@ -581,137 +425,150 @@ def gmm(
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     tol = check_real(tol, "tol", nonnegative=True)
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
+    engine = check_engine(engine)
     rng = check_seed(seed)
+    n, d = X.shape
+    # extreme magnitudes: fit X / 2**e (exact, same iterates) with reg_covar / 4**e;
+    # far from the origin: fit X - mean; the result is taken back to the units of X
     e = _scaling.clamp_for_regulariser(_scaling.data_exponent(X), reg_covar)
     if e:
-        # extreme magnitudes: fit X / 2**e (exact in floating point, same
-        # iterates) with reg_covar / 4**e, then scale the result back
-        if isinstance(init, GMMParams):
-            init = _scaling.scale_gmm_params(init, e)
-        scaled = gmm(
-            _scaling.scale(X, e),
-            n_components,
-            covariance_type=covariance_type,
-            init=init,
-            max_iter=max_iter,
-            tol=tol,
-            reg_covar=float(_scaling.scale(reg_covar, 2 * e)),
-            seed=rng,
-        )
-        return _scaling.unscale_gmm_result(scaled, e, *X.shape)
-    params = _initial_params(X, n_components, init, covariance_type, reg_covar, rng)
-    from . import _fast
-
-    if _fast.ENABLED:
-        # the same iterates as the loop below, with the E-step and the M-step's
-        # statistics fused into one pass over row blocks; see companion/_fast.py
-        # (None: the data are too extreme for its expanded quadratic forms)
-        result = _fast.em(X, params, max_iter, tol, reg_covar)
-        if result is not None:
-            return result
-
-    n = X.shape[0]
-    R, ll = _e_step(X, params)
-    lls, means, weights, covs = [ll], [params.means], [params.weights], [params.covariances]
-    converged = False
-    n_iter, change = 0, np.nan
-    for n_iter in range(1, max_iter + 1):
-        params = _m_step(X, R, covariance_type, reg_covar)
-        R, ll_new = _e_step(X, params)
-        lls.append(ll_new)
-        means.append(params.means)
-        weights.append(params.weights)
-        covs.append(params.covariances)
-        change = (ll_new - ll) / n
-        ll = ll_new
-        if abs(change) < tol:
-            converged = True
-            break
-    return _em_result(params, R, lls, means, weights, covs, n_iter, converged, tol, max_iter, change, stacklevel=2)
+        X, reg_covar = _scaling.scale(X, e), float(_scaling.scale(reg_covar, 2 * e))
+    c = _scaling.data_offset(X)
+    X = X - c if c is not None else X
+    if isinstance(init, GMMParams):
+        init = _scaling.scale_gmm_params(init, e, c)
+    params = _initial_params(X, n_components, init, covariance_type, reg_covar, rng, engine)
+    make = EM_ENGINES[engine]
+    fit = make(X, covariance_type, n_components, reg_covar)
+    if make is not PlainEM:  # declined steps continue on the plain engine
+        fit = _Fallback(fit, lambda: PlainEM(X, covariance_type, n_components, reg_covar))
+    result = fit_mixture(fit, params, max_iter, tol, n)
+    return _scaling.unscale_gmm_result(result, e, n, d, c)
 
 
-def _em_result(params, R, lls, means, weights, covs, n_iter, converged, tol, max_iter, change, stacklevel):
-    """Warn if EM stopped at ``max_iter`` with ``tol > 0``, and assemble the result (shared by every EM loop).
-
-    ``lls``, ``means``, ``weights`` and ``covs`` are the per-iteration lists
-    (entry 0: the initialisation); ``R`` the responsibilities at ``params``
-    (a numpy or a dask array); ``stacklevel`` is counted from the loop that
-    calls this helper.
-    """
-    if tol > 0 and max_iter > 0 and not converged:
-        warnings.warn(
-            f"EM did not converge in max_iter={max_iter} iterations (last change of "
-            f"the per-sample log-likelihood {change:.3g} >= tol={tol}); increase "
-            "max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=stacklevel + 1,
-        )
-    history = GMMHistory(
-        log_likelihood=np.array(lls),
-        means=np.stack(means),
-        weights=np.stack(weights),
-        covariances=np.stack(covs),
-    )
+def fit_mixture(engine, params, max_iter, tol, n_samples):
+    """:func:`em` from ``params`` with ``engine``, as a :class:`GMMResult` (shared by gmm and gmm_dask)."""
+    fit = MixtureFit(params.covariance_type, tol, n_samples)
+    params, ll, n_iter, converged, record = em(engine, params, max_iter, fit)
+    R = engine.responsibilities()
     return GMMResult(
         params=params,
-        log_likelihood=lls[-1],
+        log_likelihood=ll,
         n_iter=n_iter,
         converged=converged,
-        history=history,
+        history=record.build(GMMHistory),
         responsibilities=R,
         labels=R.argmax(axis=1),
     )
 
 
-def n_parameters(params):
-    """Number of free parameters of a mixture: :math:`(K-1) + KD` + covariance terms.
+class PlainEM:
+    """The plain EM engine: the book's :func:`e_step` and :func:`m_step`.
 
-    Covariance terms: full :math:`K D(D+1)/2`, tied :math:`D(D+1)/2`,
-    diag :math:`KD`, spherical :math:`K`.
+    Every EM engine offers the calls :func:`em` makes: ``e_step(params,
+    final)`` returns the log-likelihood at ``params`` and what the M-step
+    needs (here the responsibilities; ``final`` says no M-step will follow);
+    ``m_step(statistics)`` returns (weights, means, covariances) arrays;
+    ``responsibilities()`` those of the last E-step's parameters.
     """
-    params = _params_of(params)
-    k, d = params.n_components, params.n_features
-    cov = {
-        "full": k * d * (d + 1) // 2,
-        "tied": d * (d + 1) // 2,
-        "diag": k * d,
-        "spherical": k,
-    }[params.covariance_type]
-    return (k - 1) + k * d + cov
+
+    def __init__(self, X, covariance_type, n_components, reg_covar):
+        self.X, self.ctype, self.reg_covar = X, covariance_type, reg_covar
+
+    def e_step(self, params, final=False):
+        self.R, ll = _e_step(self.X, params)
+        return ll, self.R
+
+    def m_step(self, R):
+        moments = weighted_moments(self.X, R, SCATTER_LAYOUT[self.ctype])
+        return gaussian_parameters(moments, self.ctype, self.reg_covar)
+
+    def responsibilities(self):
+        return self.R
 
 
-def _params_of(obj):
-    if isinstance(obj, GMMResult):
-        return obj.params
-    if isinstance(obj, GMMParams):
-        return obj
-    raise TypeError(f"expected a GMMResult or GMMParams; got {type(obj).__name__}")
+#: The engines of :func:`gmm` by name (see :mod:`companion.engines`).
+EM_ENGINES = {"plain": PlainEM, "blocked": BlockedEM, "auto": BlockedEM}
 
 
-def bic(X, result):
-    """Bayesian information criterion :math:`-2\\log p(X\\mid\\hat\\theta) + p\\log N` (lower is better).
+class _Fallback:
+    """An engine that continues on the plain engine, from the current iterate, when it declines a step."""
 
-    Parameters
-    ----------
-    X : array_like, shape (n_samples, n_features)
-        The data the mixture is scored on.
-    result : GMMResult or GMMParams
+    def __init__(self, engine, plain):
+        self.engine, self.plain = engine, plain
 
-    Returns
-    -------
-    float
+    def e_step(self, params, final=False):
+        try:
+            return self.engine.e_step(params, final)
+        except EngineDeclined:
+            self.engine = self.plain()
+            return self.engine.e_step(params, final)
 
-    References
-    ----------
-    G. Schwarz, "Estimating the dimension of a model", Ann. Statist. 6(2), 1978.
+    def m_step(self, statistics):
+        return self.engine.m_step(statistics)
+
+    def responsibilities(self):
+        return self.engine.responsibilities()
+
+
+class MixtureFit:
+    """What :func:`em` needs to know about a Gaussian-mixture fit: parameters, stopping rule, record."""
+
+    name = "EM"
+
+    def __init__(self, covariance_type, tol, n_samples):
+        self.ctype, self.tol, self.n = covariance_type, tol, n_samples
+
+    def params(self, arrays):
+        return GMMParams(*arrays, self.ctype)
+
+    def change(self, old, new):
+        return (new[0] - old[0]) / self.n  # change of the per-sample log-likelihood
+
+    def done(self, change):
+        return abs(change) < self.tol
+
+    def record(self, params, estep, change):
+        return {"log_likelihood": estep[0], "means": params.means, "weights": params.weights,
+                "covariances": params.covariances}
+
+    def not_converged(self, max_iter, change):
+        if self.tol > 0:
+            return (f"EM did not converge in max_iter={max_iter} iterations (last change of "
+                    f"the per-sample log-likelihood {change:.3g} >= tol={self.tol}); increase "
+                    "max_iter or tol")
+        return None
+
+
+def em(engine, params, max_iter, fit, *, quiet=False):
+    """EM from ``params``: the only EM loop of the package.
+
+    Iteration :math:`t` is an M-step from the E-step at :math:`\\theta^{(t-1)}`,
+    then the E-step at :math:`\\theta^{(t)}`, whose log-likelihood the
+    stopping rule compares with the previous one.  Every EM fit runs this
+    loop (:func:`gmm`, :func:`~companion.soft_kmeans` and the steps of
+    :func:`~companion.anneal`, :func:`~companion.gmm_dask`); the ``engine``
+    computes the steps (see :class:`PlainEM`), ``fit`` says what the
+    parameters are, when to stop and what to record (see :class:`MixtureFit`).
+
+    Returns ``(params, log_likelihood, n_iter, converged, record)``; warns
+    with a :class:`ConvergenceWarning` at ``max_iter`` unless ``quiet``.
     """
-    params = _params_of(result)
-    X = _check_X_like(X, params)
-    return -2.0 * log_likelihood(X, params) + n_parameters(params) * np.log(X.shape[0])
+    ll, stats = estep = engine.e_step(params, max_iter == 0)  # E-step at theta^(0)
+    record = Recorder(**fit.record(params, estep, np.nan))
+    converged, n_iter, change = False, 0, np.nan
+    for n_iter in range(1, max_iter + 1):
+        params = fit.params(engine.m_step(stats))  # M-step: theta^(t) from the statistics
+        new = engine.e_step(params, n_iter == max_iter)  # E-step at theta^(t)
+        change = fit.change(estep, new)
+        estep, (ll, stats) = new, new
+        record.append(**fit.record(params, estep, change))
+        if fit.done(change):
+            converged = True
+            break
+    message = None if converged or max_iter == 0 or quiet else fit.not_converged(max_iter, change)
+    if message:
+        warn(message, ConvergenceWarning)
+    return params, ll, n_iter, converged, record
 
 
-def aic(X, result):
-    """Akaike information criterion :math:`-2\\log p(X\\mid\\hat\\theta) + 2p` (lower is better)."""
-    params = _params_of(result)
-    X = _check_X_like(X, params)
-    return -2.0 * log_likelihood(X, params) + 2.0 * n_parameters(params)

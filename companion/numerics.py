@@ -33,7 +33,8 @@ __all__ = [
 #: Number of rows processed per block by :func:`squared_distances` and friends.
 CHUNK_ROWS = 4096
 
-_LOG_2PI = np.log(2.0 * np.pi)
+#: log(2 pi), the constant of every Gaussian log-density.
+LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def squared_distances(X, centers):
@@ -81,13 +82,48 @@ def _squared_distances(X, centers, x_sq=None):
         x_sq = np.einsum("nd,nd->n", X, X)
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
-        block = out[start:stop]
-        np.matmul(X[start:stop], centers.T, out=block)
-        block *= -2.0
-        block += x_sq[start:stop, None]
-        block += c_sq[None, :]
-        np.maximum(block, 0.0, out=block)
+        _distance_chunk(X[start:stop], centers, x_sq[start:stop], c_sq, out[start:stop])
     return out
+
+
+def _distance_chunk(Xc, centers, x_sq, c_sq, out):
+    """One chunk of :func:`_squared_distances`, written into ``out``."""
+    # ||x_n - mu_k||^2 = ||x_n||^2 - 2 x_n . mu_k + ||mu_k||^2, clipped at 0
+    # (the expansion of eq-kmeans-centres-only)
+    np.matmul(Xc, centers.T, out=out)
+    out *= -2.0
+    out += x_sq[:, None]
+    out += c_sq[None, :]
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def _nearest_of_rows(X, centers, rows, x_sq=None):
+    """``argmin_k`` of ``_squared_distances(X, centers, x_sq)`` for the rows ``rows`` only.
+
+    Only the chunks of :data:`CHUNK_ROWS` rows that contain ``rows`` are
+    computed, by the same calls on the same arrays as the full computation,
+    so the distances, and the ties they decide, are those of the full matrix
+    bit for bit.  ``x_sq`` must be ``einsum("nd,nd->n", X, X)`` of the whole
+    ``X`` (computed if None).
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    if rows.size == 0:
+        return rows.copy()
+    c_sq = np.einsum("kd,kd->k", centers, centers)
+    if x_sq is None:
+        x_sq = np.einsum("nd,nd->n", X, X)
+    chunk = rows // CHUNK_ROWS
+    nearest = np.empty(rows.size, dtype=np.intp)
+    for c in np.unique(chunk):
+        start = int(c) * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, X.shape[0])
+        block = _distance_chunk(
+            X[start:stop], centers, x_sq[start:stop], c_sq, np.empty((stop - start, centers.shape[0]))
+        )
+        mine = chunk == c
+        nearest[mine] = np.argmin(block[rows[mine] - start], axis=1)
+    return nearest
 
 
 def logsumexp(a, axis=-1):
@@ -190,7 +226,7 @@ def log_gaussian_density(X, mean, covariance):
         raise ValueError(
             f"covariance must be a scalar, shape ({d},) or ({d}, {d}); got shape {cov.shape}"
         )
-    return -0.5 * (d * _LOG_2PI + log_det + maha)
+    return -0.5 * (d * LOG_2PI + log_det + maha)  # (eq-gmm-normal)
 
 
 def cholesky_factor(Sigma, name="covariance"):
@@ -235,22 +271,24 @@ def precision_cholesky(covariances, covariance_type):
 def log_gaussian_matrix(X, means, prec_chol, covariance_type):
     """Matrix of :math:`\\log\\mathcal N(x_n\\mid\\mu_k,\\Sigma_k)`, shape (N, K).
 
-    ``prec_chol`` comes from :func:`precision_cholesky`.
+    ``prec_chol`` comes from :func:`precision_cholesky`.  The data and the
+    means are first centred on the mean of the means (a translation changes
+    no density), so the expanded quadratic forms do not cancel for data far
+    from the origin.
     """
     n, d = X.shape
-    k = means.shape[0]
+    c = means.mean(axis=0)
+    X, means = X - c, means - c
     if covariance_type == "full":
-        out = np.empty((n, k))
+        out = np.empty((n, means.shape[0]))
         log_det = np.sum(np.log(np.diagonal(prec_chol, axis1=1, axis2=2)), axis=1)
-        for j in range(k):
-            # y = (x - mu_k)^T P_k ;  maha = ||y||^2
-            y = X @ prec_chol[j] - means[j] @ prec_chol[j]
+        for j in range(means.shape[0]):
+            # y = (x - mu_k)^T P_k ;  maha = ||y||^2 = (x - mu_k)^T Sigma_k^-1 (x - mu_k)   (eq-gmm-normal)
+            y = (X - means[j]) @ prec_chol[j]
             out[:, j] = np.einsum("nd,nd->n", y, y)
     elif covariance_type == "tied":
         log_det = np.sum(np.log(np.diag(prec_chol)))
-        Y = X @ prec_chol
-        M = means @ prec_chol
-        out = _squared_distances(Y, M)
+        out = _squared_distances(X @ prec_chol, means @ prec_chol)
     elif covariance_type == "diag":
         log_det = np.sum(np.log(prec_chol), axis=1)
         prec = prec_chol**2
@@ -264,4 +302,5 @@ def log_gaussian_matrix(X, means, prec_chol, covariance_type):
         log_det = d * np.log(prec_chol)
         prec = prec_chol**2
         out = _squared_distances(X, means) * prec[None, :]
-    return -0.5 * (d * _LOG_2PI + out) + log_det
+    # log N(x | mu, Sigma) = -(D/2) log 2 pi - (1/2) log det Sigma - maha / 2   (eq-gmm-normal)
+    return -0.5 * (d * LOG_2PI + out) + log_det

@@ -279,7 +279,7 @@ def animate_gmm(X, result, *, interval=400, figsize=(4.5, 4), dpi=72, max_frames
     from matplotlib.animation import FuncAnimation
     from matplotlib.patches import Ellipse
 
-    from .mixture import GMMParams
+    from .gaussians import GMMParams
 
     X = np.asarray(X, dtype=np.float64)
     h = result.history

@@ -1,5 +1,7 @@
 """Tests of companion.annealing: the first split happens at the predicted critical sigma."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ def test_critical_sigma_is_sqrt_of_largest_covariance_eigenvalue():
     assert cp.critical_sigma(X) == pytest.approx(np.sqrt(lam))
 
 
+@pytest.mark.filterwarnings("ignore::companion.ConvergenceWarning")  # slow steps near the split
 @pytest.mark.parametrize("seed", [0, 1])
 def test_first_split_within_five_percent_of_prediction(seed):
     X, _ = cp.make_blobs(400, [[-3.0, 0.0], [3.0, 0.0]], std=1.0, seed=seed)
@@ -29,6 +32,7 @@ def test_first_split_within_five_percent_of_prediction(seed):
     np.testing.assert_allclose(r.means[above], np.broadcast_to(X.mean(axis=0), r.means[above].shape), atol=1e-3 * sc)
 
 
+@pytest.mark.filterwarnings("ignore::companion.ConvergenceWarning")
 def test_annealing_ends_at_a_lloyd_fixed_point():
     X, _ = cp.make_blobs(300, cp.circle_centers(4, 5.0), std=1.0, seed=2)
     r = cp.anneal(X, 4, sigmas=cp.geometric_schedule(10.0, 0.05, 60), seed=0)
@@ -46,3 +50,23 @@ def test_bad_schedules():
         cp.anneal(X, 2, sigmas=[1.0, 0.0])
     with pytest.raises(ValueError, match="sigma_min"):
         cp.geometric_schedule(1.0, 2.0, 5)
+
+
+def test_steps_that_hit_max_iter_warn_and_are_recorded():
+    X, _ = cp.make_blobs(200, [[-3.0, 0.0], [3.0, 0.0]], std=1.0, seed=0)
+    sigmas = cp.geometric_schedule(1.5 * cp.critical_sigma(X), 0.5, 12)
+    with pytest.warns(cp.ConvergenceWarning, match=r"annealing steps stopped at max_iter=3") as caught:
+        r = cp.anneal(X, 2, sigmas=sigmas, max_iter=3, seed=0)
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    assert r.converged.shape == r.n_iter.shape == (12,)
+    assert np.all(r.n_iter[~r.converged] == 3) and not r.converged.all()
+    h = r.history
+    assert h.means.shape == (13, 2, 2) and h.n_iter[0] == 0 and h.converged[0]
+    np.testing.assert_array_equal(h.n_iter[1:], r.n_iter)
+    np.testing.assert_array_equal(h.means[1:], r.means)
+    np.testing.assert_allclose(h.means[0], np.repeat(X.mean(axis=0, keepdims=True), 2, axis=0))
+    # with enough iterations every step converges and nothing is said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cp.ConvergenceWarning)
+        r = cp.anneal(X, 2, sigmas=sigmas[-4:], seed=0)
+    assert r.converged.all()

@@ -25,6 +25,29 @@ def test_small_sigma_iterates_equal_lloyd_iterates(seed):
     np.testing.assert_array_equal(soft.responsibilities, np.eye(3)[hard.labels])
 
 
+def test_an_empty_cluster_keeps_its_mean_with_a_warning_where_kmeans_relocates_it():
+    # centre 2 at 8 explains no point: kmeans moves it to x = -4, soft k-means keeps it
+    # (the likelihood_to_l2 chapter's example of the three rules for an empty cluster)
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [-4.0]])
+    mu0 = np.array([[0.4], [8.0]])
+    with pytest.warns(cp.DegenerateWarning, match="empty"):
+        km = cp.kmeans(X, 2, init=mu0)
+    assert km.centers.ravel().tolist() == [1.5, -4.0] and km.objective == pytest.approx(5.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        soft = cp.soft_kmeans(X, 2, sigma=0.1, init=mu0, tol=1e-12, max_iter=100)
+    kept = [w for w in caught if issubclass(w.category, cp.DegenerateWarning)]
+    assert len(kept) == 1 and "keep their previous means" in str(kept[0].message)
+    assert kept[0].filename == __file__  # pointed at the caller
+    assert soft.converged and soft.n_iter == 1  # every point stays with centre 1, at its mean 0.4
+    np.testing.assert_allclose(soft.means.ravel(), [0.4, 8.0], rtol=1e-15)
+    # at a larger sigma the empty centre gets some responsibility and moves (no warning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cp.DegenerateWarning)
+        one = cp.soft_kmeans(X, 2, sigma=0.3, init=mu0, max_iter=1, tol=1.0)
+    assert one.means[1, 0] == pytest.approx(3.0, abs=1e-6)
+
+
 def test_moderate_sigma_is_not_kmeans_on_overlapping_clusters():
     # two overlapping clusters: soft EM's means are pulled towards each other
     X = cp.make_blobs(600, [[-1.0, 0.0], [1.0, 0.0]], std=1.0, seed=3)[0]

@@ -66,6 +66,30 @@ def test_sequential_rule_matches_a_plain_loop():
     np.testing.assert_array_equal(L, labels)
 
 
+def test_result_depends_on_row_order_and_one_point_clusters_are_never_merged():
+    # what the dp_means docstring says, on the five blobs of the dp_means chapter
+    X, _ = cp.make_blobs(500, cp.circle_centers(5, radius=6.0), std=0.6, seed=11)
+    rng = np.random.default_rng(0)
+    assert cp.dp_means(X, 9.31).n_clusters == 5
+    assert {cp.dp_means(X[rng.permutation(500)], 9.31).n_clusters for _ in range(5)} == {5, 6}
+    lam = float(np.geomspace(0.5, 300, 60)[5])
+    r = cp.dp_means(X, lam)
+    assert r.converged
+    lonely = np.flatnonzero(np.bincount(r.labels) == 1)
+    gains = []
+    for k in lonely:
+        x = X[r.labels == k][0]
+        d2 = np.sum((r.centers - x) ** 2, axis=1)
+        d2[k] = np.inf
+        if d2.min() < lam:  # moving x to that centre lowers J_lambda by at least lam - d2
+            labels = np.where(r.labels == k, int(np.argmin(d2)), r.labels)
+            used, labels = np.unique(labels, return_inverse=True)
+            centers = cp.update_centers(X, labels, used.size)
+            gains.append(r.objective - cp.dp_means_objective(X, centers, labels, lam))
+            assert gains[-1] >= lam - d2.min()
+    assert gains  # a converged result that a single-point move improves
+
+
 def test_bad_lambda():
     with pytest.raises(ValueError, match="lam must be non-negative"):
         cp.dp_means(np.zeros((3, 1)), -1.0)

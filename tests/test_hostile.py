@@ -395,6 +395,6 @@ def test_degenerate_warning_for_empty_clusters_and_duplicates():
 def test_library_source_never_prints():
     import pathlib
 
-    for path in pathlib.Path(cp.__file__).parent.glob("*.py"):
+    for path in pathlib.Path(cp.__file__).parent.rglob("*.py"):
         text = path.read_text()
         assert not re.search(r"^\s*print\(", text, re.M), f"{path.name} prints"

@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import companion as cp
-from companion.kmeans import _lloyd
 
-sklearn_cluster = pytest.importorskip("sklearn.cluster")
+
+def sklearn_cluster():
+    """scikit-learn's cluster module; only the oracle tests need it (they skip without it)."""
+    return pytest.importorskip("sklearn.cluster")
 
 
 def blobs(n=400, k=4, std=1.0, radius=4.0, seed=0, d=2):
@@ -35,7 +37,7 @@ def test_matches_sklearn_lloyd_from_same_init(seed, shape):
     X = X[:, :d]
     init = cp.kmeans_plusplus(X, k, seed=seed)
     ours = cp.kmeans(X, k, init=init)
-    ref = sklearn_cluster.KMeans(k, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    ref = sklearn_cluster().KMeans(k, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
     assert ours.converged
     np.testing.assert_array_equal(ours.labels, ref.labels_)
     np.testing.assert_allclose(ours.centers, ref.cluster_centers_, rtol=0, atol=1e-10)
@@ -150,12 +152,161 @@ def test_kmeans_plusplus_with_fewer_distinct_points_than_clusters():
     assert np.isfinite(C).all() and C.shape == (3, 1)
 
 
+def seeding_miss_rate(n_local_trials, n_seeds=200):
+    """Share of seeds for which k-means++ leaves one of 8 separated blobs without a centre."""
+    centers = cp.circle_centers(8, 6.0)
+    X, _ = cp.make_blobs(640, centers, std=0.5, seed=0)
+    misses = 0
+    for s in range(n_seeds):
+        C = cp.kmeans_plusplus(X, 8, n_local_trials=n_local_trials, seed=s)
+        misses += len(set(brute_assign(C, centers).tolist())) < 8
+    return misses / n_seeds
+
+
+def test_greedy_kmeans_plusplus_misses_blobs_less_often_than_plain():
+    plain, greedy = seeding_miss_rate(1), seeding_miss_rate(None)
+    # measured: plain 0.50, greedy 0.015 (200 seeds)
+    assert greedy < plain / 5 and plain > 0.2 and greedy < 0.05, (plain, greedy)
+
+
+def test_kmeans_plusplus_with_one_trial_is_plain_d2_sampling():
+    # the plain sampler: the first centre uniform, then one D^2 draw per centre
+    X, _ = blobs(k=3, seed=1)
+    rng = np.random.default_rng(7)
+    chosen = [int(rng.integers(X.shape[0]))]
+    for _ in range(2):
+        d2 = brute_d2(X, X[chosen])
+        u = rng.random() * d2.sum()
+        chosen.append(int(np.searchsorted(np.cumsum(d2), u, side="right")))
+    np.testing.assert_array_equal(cp.kmeans_plusplus(X, 3, n_local_trials=1, seed=7), X[chosen])
+
+
+def test_greedy_kmeans_plusplus_keeps_the_candidate_that_lowers_the_potential_most():
+    X, _ = blobs(k=4, seed=2)
+    rng = np.random.default_rng(3)
+    trials = 2 + int(np.log(4))
+    chosen = [int(rng.integers(X.shape[0]))]
+    for _ in range(3):
+        d2 = brute_d2(X, X[chosen])
+        cand = np.searchsorted(np.cumsum(d2), rng.random(trials) * d2.sum(), side="right")
+        pots = [np.minimum(d2, brute_d2(X, X[[c]])).sum() for c in cand]
+        chosen.append(int(cand[int(np.argmin(pots))]))
+    np.testing.assert_array_equal(cp.kmeans_plusplus(X, 4, seed=3), X[chosen])
+
+
+def brute_d2(X, C):
+    return ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+
+
+def test_n_init_returns_the_best_run_and_keeps_every_objective():
+    X, _ = blobs(n=300, k=6, std=1.5, seed=3)
+    r = cp.kmeans(X, 6, n_init=8, init="random", seed=11)
+    assert r.objectives_per_init.shape == (8,)
+    assert r.objective == r.objectives_per_init.min()
+    # each run is the fit from its own spawned generator
+    children = np.random.default_rng(11).spawn(8)
+    singles = [cp.kmeans(X, 6, init="random", seed=g).objective for g in children]
+    np.testing.assert_array_equal(r.objectives_per_init, singles)
+    assert len(set(singles)) > 1  # the runs really differ
+    again = cp.kmeans(X, 6, n_init=8, init="random", seed=11)
+    np.testing.assert_array_equal(again.centers, r.centers)
+    # n_init=1 is the single run from the seed itself, as before restarts existed
+    one = cp.kmeans(X, 6, init="random", seed=11)
+    np.testing.assert_array_equal(one.objectives_per_init, [one.objective])
+
+
+def test_n_init_with_explicit_centres_is_rejected():
+    X = np.arange(20.0).reshape(10, 2)
+    with pytest.raises(ValueError, match="n_init must be 1 when init is an array"):
+        cp.kmeans(X, 2, init=X[:2], n_init=3)
+    with pytest.raises(ValueError, match="n_init must be at least 1"):
+        cp.kmeans(X, 2, n_init=0)
+    with pytest.raises(ValueError, match="n_local_trials must be at least 1"):
+        cp.kmeans_plusplus(X, 2, n_local_trials=0)
+
+
 def test_same_seed_same_result():
     X, _ = blobs(seed=8)
     a, b = cp.kmeans(X, 4, seed=123), cp.kmeans(X, 4, seed=123)
     np.testing.assert_array_equal(a.centers, b.centers)
     g = cp.kmeans(X, 4, seed=np.random.default_rng(123))
     np.testing.assert_array_equal(a.centers, g.centers)
+
+
+# --- exact ties: the result is a fixed point of the two steps ------------------
+
+# Data sets on which a blocked loop that breaks exact ties by rounding stopped
+# at labels that are not a fixed point of update_centers + assign (found by
+# search on small integer data); the first is the referee's reproducer.
+TIE_CASES = [
+    ([[3.0], [1.0], [2.0], [7.0], [0.0]], [[0.0], [3.0]]),
+    ([[7.0], [1.0], [0.0], [3.0], [2.0]], [[0.0], [3.0]]),
+    ([[3.0], [6.0], [1.0], [3.0], [4.0], [7.0]], [[7.0], [1.0]]),
+    ([[3.0], [6.0], [6.0], [7.0], [5.0], [3.0]], [[7.0], [6.0]]),
+    ([[1.0], [4.0], [7.0], [3.0], [3.0], [6.0]], [[7.0], [1.0]]),
+    ([[6.0], [7.0], [0.0], [6.0], [4.0], [1.0]], [[6.0], [4.0]]),
+    (
+        [[5.0, 3.0], [1.0, 3.0], [1.0, 5.0], [4.0, 7.0], [7.0, 7.0], [2.0, 0.0], [7.0, 2.0]],
+        [[1.0, 5.0], [1.0, 3.0], [4.0, 7.0]],
+    ),
+    ([[3.0], [1.0], [1.0], [1.0], [7.0], [3.0], [0.0], [7.0], [2.0]], [[1.0], [2.0]]),
+    ([[1.0], [2.0], [1.0], [1.0], [7.0], [3.0], [4.0], [2.0], [1.0]], [[2.0], [3.0]]),
+]
+
+
+def assert_fixed_point(X, result):
+    """``result`` is a fixed point of the book's two steps, with the exact means as centres."""
+    k = result.n_clusters
+    means = cp.update_centers(X, result.labels, k)
+    np.testing.assert_array_equal(cp.assign(X, means), result.labels)
+    np.testing.assert_array_equal(result.centers, means)
+
+
+@pytest.mark.parametrize("engine", ["plain", "blocked"])
+def test_exact_tie_reproducer_stops_where_the_plain_steps_stop(engine):
+    # x = 3 ties between the centres (1, 5); the lowest index takes it, then (1.5, 7), J = 5
+    X = np.array([[3.0], [1.0], [2.0], [7.0], [0.0]])
+    r = cp.kmeans(X, 2, init=np.array([[0.0], [3.0]]), engine=engine)
+    assert r.converged and r.n_iter == 3
+    assert r.centers.ravel().tolist() == [1.5, 7.0]
+    assert r.labels.tolist() == [0, 0, 0, 1, 0]
+    assert r.objective == 5.0
+    assert r.history.n_changed.tolist() == [5, 1, 1, 0]
+    assert_fixed_point(X, r)
+
+
+@pytest.mark.parametrize("X, init", TIE_CASES)
+def test_blocked_fit_with_ties_decided_by_rounding_gives_the_plain_fit(X, init):
+    X, init = np.array(X), np.array(init)
+    plain = cp.kmeans(X, len(init), init=init, engine="plain")
+    blocked = cp.kmeans(X, len(init), init=init, engine="blocked")
+    assert_fixed_point(X, blocked)
+    np.testing.assert_array_equal(blocked.labels, plain.labels)
+    np.testing.assert_array_equal(blocked.centers, plain.centers)
+    assert blocked.n_iter == plain.n_iter
+    np.testing.assert_array_equal(blocked.history.n_changed, plain.history.n_changed)
+    assert blocked.objective == pytest.approx(plain.objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["plain", "blocked"])
+def test_every_fit_on_small_integer_data_is_a_fixed_point_of_the_two_steps(engine):
+    # small integers tie often: a point halfway between two exact means
+    rng = np.random.default_rng(2024)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cp.DegenerateWarning)
+        for _ in range(600):
+            n, d = int(rng.integers(4, 14)), int(rng.integers(1, 3))
+            k = int(rng.integers(2, 4))
+            X = rng.integers(0, 8, size=(n, d)).astype(float)
+            distinct = np.unique(X, axis=0)
+            if rng.random() < 0.5 and len(distinct) >= k:
+                init = distinct[rng.choice(len(distinct), k, replace=False)]
+            else:
+                init = "k-means++"
+            r = cp.kmeans(X, k, init=init, engine=engine, seed=int(rng.integers(1 << 30)))
+            assert r.converged
+            assert_fixed_point(X, r)
+            assert r.objective == pytest.approx(cp.kmeans_objective(X, r.centers, r.labels), abs=1e-9)
 
 
 # --- properties ------------------------------------------------------------------
@@ -191,14 +342,15 @@ def test_equivariance_permutation_translation_scaling(seed, shift, scale):
     rng = np.random.default_rng(seed)
     X, _ = blobs(n=120, k=3, std=0.8, radius=6.0, seed=seed % 1000)
     init = X[rng.choice(120, 3, replace=False)]
-    base = _lloyd(X, init, 100)
+    # (the engine users get: engine="auto")
+    base = cp.kmeans(X, 3, init=init, max_iter=100)
     perm = rng.permutation(120)
     # permuting rows permutes the labels and leaves the centres
-    p = _lloyd(X[perm], init, 100)
+    p = cp.kmeans(X[perm], 3, init=init, max_iter=100)
     np.testing.assert_array_equal(p.labels, base.labels[perm])
     np.testing.assert_allclose(p.centers, base.centers, atol=1e-9)
     # translating and scaling the data moves and scales the centres, J scales by scale^2
-    t = _lloyd(X * scale + shift, init * scale + shift, 100)
+    t = cp.kmeans(X * scale + shift, 3, init=init * scale + shift, max_iter=100)
     np.testing.assert_array_equal(t.labels, base.labels)
     np.testing.assert_allclose(t.centers, base.centers * scale + shift, rtol=1e-8, atol=1e-8 * (abs(shift) + scale))
     assert t.objective == pytest.approx(base.objective * scale**2, rel=1e-8)

@@ -15,6 +15,19 @@ def test_squared_distances_match_broadcast_formula_across_chunks(monkeypatch):
     np.testing.assert_allclose(cp.squared_distances(X, C), ref, atol=1e-12)
 
 
+def test_nearest_of_rows_is_the_full_argmin_bit_for_bit(monkeypatch):
+    # integer data and centres at midpoints: exact ties, decided as in the full matrix
+    monkeypatch.setattr(numerics, "CHUNK_ROWS", 7)
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 5, size=(60, 2)).astype(float)
+    C = np.array([[1.0, 1.0], [3.0, 1.0], [2.0, 3.5], [1.0 / 3.0, 2.0]])
+    full = np.argmin(numerics._squared_distances(X, C), axis=1)
+    for rows in (np.arange(60), np.array([0, 6, 7, 13, 59]), rng.choice(60, 17, replace=False).tolist()):
+        rows = np.sort(np.asarray(rows))
+        np.testing.assert_array_equal(numerics._nearest_of_rows(X, C, rows), full[rows])
+    assert numerics._nearest_of_rows(X, C, np.array([], dtype=int)).size == 0
+
+
 def test_squared_distances_are_never_negative():
     X = np.full((10, 2), 1e8) + np.arange(10)[:, None] * 1e-8
     assert (cp.squared_distances(X, X[:1]) >= 0).all()

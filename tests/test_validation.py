@@ -307,3 +307,39 @@ def test_regulariser_clamp_keeps_reg_covar_normal():
         assert np.finfo(float).tiny <= scaled <= 2.0**1000, (e, reg, ec)
     assert _scaling.clamp_for_regulariser(499, 0.0) == 499
     assert _scaling.clamp_for_regulariser(0, 1e-6) == 0
+
+
+# --- warnings point at the caller's line -------------------------------------------------
+
+
+def _warning_sites():
+    import companion as cp
+
+    X = np.vstack([np.zeros((3, 2)), np.ones((3, 2)) * 5.0, [[20.0, 20.0]]])
+    far = np.array([[0.0, 0.0], [5.0, 5.0], [100.0, -100.0]])
+    return {
+        "kmeans max_iter (blocked)": (lambda: cp.kmeans(X, 2, init=X[[0, 1]], max_iter=1), cp.ConvergenceWarning),
+        "kmeans max_iter (plain)": (lambda: cp.kmeans(X, 2, init=X[[0, 1]], max_iter=1, engine="plain"),
+                                    cp.ConvergenceWarning),
+        "empty cluster (blocked)": (lambda: cp.kmeans(X, 3, init=far), cp.DegenerateWarning),
+        "empty cluster (plain)": (lambda: cp.kmeans(X, 3, init=far, engine="plain"), cp.DegenerateWarning),
+        "update_centers": (lambda: cp.update_centers(X, np.zeros(7, dtype=int), 2), cp.DegenerateWarning),
+        "kmeans_plusplus": (lambda: cp.kmeans_plusplus(np.zeros((4, 1)), 3, seed=0), cp.DegenerateWarning),
+        "gmm max_iter": (lambda: cp.gmm(X, 2, max_iter=1, tol=1e-12, seed=0), cp.ConvergenceWarning),
+        "soft_kmeans": (lambda: cp.soft_kmeans(X, 2, sigma=3.0, max_iter=1, seed=0), cp.ConvergenceWarning),
+        "dp_means": (lambda: cp.dp_means(X, 1.0, max_iter=1), cp.ConvergenceWarning),
+    }
+
+
+@pytest.mark.parametrize("site", list(_warning_sites()))
+def test_warnings_point_at_the_callers_line(site):
+    import warnings
+
+    call, category = _warning_sites()[site]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    mine = [w for w in caught if issubclass(w.category, category)]
+    assert mine, f"{site}: no {category.__name__}"
+    for w in mine:
+        assert w.filename == __file__, (site, w.filename, str(w.message))

@@ -1,0 +1,176 @@
+r"""The parameters of a Gaussian mixture and the densities they define.
+
+:class:`GMMParams` holds :math:`\theta = (\pi, \mu, \Sigma)` in one of the four
+covariance layouts (validated once, with the Cholesky factors of the
+precisions computed once); the log-densities
+:math:`\log\pi_k + \log\mathcal N(x_n\mid\mu_k,\Sigma_k)` and the
+responsibilities they give (``eq-gmm-responsibilities``) are computed here,
+below every engine and every fit, so that the plain and the blocked engines,
+the Dask driver and the fitted results all evaluate a mixture the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_choice, check_data, check_gmm_arrays, check_int, check_seed
+from .numerics import log_gaussian_matrix, logsumexp, precision_cholesky
+
+__all__ = ["COVARIANCE_TYPES", "GMMParams"]
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+
+@dataclass(frozen=True, eq=False)
+class GMMParams:
+    """The parameters :math:`\\theta = (\\pi, \\mu, \\Sigma)` of a Gaussian mixture.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_components,)
+        Mixing weights :math:`\\pi_k`, non-negative and summing to one.
+    means : array_like, shape (n_components, n_features)
+        Component means :math:`\\mu_k`.
+    covariances : array_like
+        :math:`\\Sigma_k` in the layout of ``covariance_type``: full (K, D, D),
+        tied (D, D), diag (K, D), spherical (K,).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = GMMParams([0.5, 0.5], [[0.0], [4.0]], [1.0, 1.0], "spherical")
+    >>> p.n_components, p.n_features
+    (2, 1)
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    covariance_type: str = "full"
+
+    def __post_init__(self):
+        ctype = check_choice(self.covariance_type, COVARIANCE_TYPES, "covariance_type")
+        # shapes, finiteness, weights summing to one, symmetry/positivity (new arrays)
+        weights, means, covs = check_gmm_arrays(
+            self.weights, self.means, self.covariances, ctype
+        )
+        for arr in (weights, means, covs):
+            arr.setflags(write=False)
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "means", means)
+        object.__setattr__(self, "covariances", covs)
+        # validates positive definiteness once, with a remedy in the message
+        object.__setattr__(self, "_prec_chol", precision_cholesky(covs, ctype))
+
+    @property
+    def n_components(self):
+        """Number of components :math:`K`."""
+        return self.means.shape[0]
+
+    @property
+    def n_features(self):
+        """Dimension :math:`D`."""
+        return self.means.shape[1]
+
+    def full_covariances(self):
+        """Every :math:`\\Sigma_k` as a (D, D) matrix, shape (K, D, D)."""
+        k, d = self.means.shape
+        c = self.covariances
+        if self.covariance_type == "full":
+            return c.copy()
+        if self.covariance_type == "tied":
+            return np.broadcast_to(c, (k, d, d)).copy()
+        if self.covariance_type == "diag":
+            return np.stack([np.diag(row) for row in c])
+        return c[:, None, None] * np.eye(d)[None]
+
+    def log_prob_components(self, X):
+        """:math:`\\log\\pi_k + \\log\\mathcal N(x_n\\mid\\mu_k,\\Sigma_k)`, shape (N, K)."""
+        X = _check_X_like(X, self)
+        return _weighted_log_prob(X, self)
+
+    def predict_proba(self, X):
+        """Responsibilities :math:`r_{nk}` of new points, shape (N, K)."""
+        return _e_step(_check_X_like(X, self), self)[0]
+
+    def predict(self, X):
+        """Most responsible component for each new point, shape (N,)."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+    def score_samples(self, X):
+        """Per-point log-density :math:`\\log p(x_n\\mid\\theta)`, shape (N,)."""
+        X = _check_X_like(X, self)
+        return logsumexp(_weighted_log_prob(X, self), axis=1)
+
+    def sample(self, n_samples, *, seed=None):
+        """Draw ``n_samples`` points and their component labels.
+
+        Returns
+        -------
+        X : ndarray, shape (n_samples, n_features)
+        labels : ndarray, shape (n_samples,)
+
+        Examples
+        --------
+        >>> p = GMMParams([0.5, 0.5], [[0.0], [4.0]], [1.0, 1.0], "spherical")
+        >>> X, labels = p.sample(5, seed=0)
+        >>> X.shape, labels.shape
+        ((5, 1), (5,))
+        """
+        n_samples = check_int(n_samples, "n_samples", minimum=0)
+        rng = check_seed(seed)
+        labels = rng.choice(self.n_components, size=n_samples, p=self.weights)
+        L = np.linalg.cholesky(self.full_covariances())
+        z = rng.standard_normal((n_samples, self.n_features))
+        X = self.means[labels] + np.einsum("nij,nj->ni", L[labels], z)
+        return X, labels
+
+
+def _weighted_log_prob(X, params):
+    """log pi_k + log N(x_n | mu_k, Sigma_k), shape (N, K)."""
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(params.weights)
+    return (
+        log_gaussian_matrix(X, params.means, params._prec_chol, params.covariance_type)
+        + log_pi[None, :]
+    )
+
+
+
+def _check_X_like(X, params):
+    X = check_data(X)
+    if X.shape[1] != params.n_features:
+        raise ValueError(
+            f"X must have {params.n_features} features like the mixture's means; "
+            f"got shape {X.shape}"
+        )
+    return X
+
+
+def _check_params(params, name="params"):
+    if not isinstance(params, GMMParams):
+        raise TypeError(f"{name} must be a GMMParams; got {type(params).__name__}")
+    return params
+
+
+
+def _e_step(X, params):
+    a = _weighted_log_prob(X, params)
+    log_norm = logsumexp(a, axis=1)  # log p(x_n | theta)
+    if not np.isfinite(log_norm).all():
+        # every term of some row is -inf: its squared Mahalanobis distances
+        # overflow float64, and r_nk = exp(-inf - (-inf)) would be NaN
+        bad = int(np.count_nonzero(~np.isfinite(log_norm)))
+        raise ValueError(
+            f"{bad} point(s) of X are so far from every component that their "
+            "log-densities overflow float64, so their responsibilities are "
+            "undefined. Rescale X (and the parameters) to moderate magnitudes; "
+            "companion.gmm does this automatically for extreme data."
+        )
+    R = np.exp(a - log_norm[:, None])  # r_nk   (eq-gmm-responsibilities)
+    return R, float(np.sum(log_norm))  # log p(X | theta)   (eq-gmm-loglik)
+
+
