@@ -347,7 +347,7 @@ def _check_prior(prior, X, n_components):
     )
 
 
-def degenerate_components(X, result, *, tol=DEGENERATE_TOL):
+def degenerate_components(X, result, *, tol=DEGENERATE_TOL, reg_covar=None):
     """Which components of a fitted mixture are degenerate, and why.
 
     A component is **degenerate** when
@@ -390,8 +390,13 @@ def degenerate_components(X, result, *, tol=DEGENERATE_TOL):
     ----------
     X : array_like, shape (n_samples, n_features)
         The data the mixture was fitted to.
-    result : GMMResult
+    result : GMMResult or GMMParams
+        For a GMMParams the responsibilities come from an E-step on ``X``.
     tol : float, default 1e-8
+    reg_covar : float, optional
+        The :math:`\\epsilon` the covariances contain; default
+        ``result.reg_covar``, or 1e-6 (the default of :func:`gmm` without a
+        prior) for a GMMParams.
 
     Returns
     -------
@@ -412,14 +417,15 @@ def degenerate_components(X, result, *, tol=DEGENERATE_TOL):
     if isinstance(result, GMMResult):
         params, R, reg = result.params, result.responsibilities, result.reg_covar
     elif isinstance(result, GMMParams):
-        params, reg = result, None
-        R = None
+        params, R, reg = result, None, None
     else:
         raise TypeError(f"result must be a GMMResult or GMMParams; got {type(result).__name__}")
     X = _check_X_like(X, params)
     tol = check_real(tol, "tol", nonnegative=True)
     if R is None or getattr(R, "shape", None) != (X.shape[0], params.n_components):
         R = _e_step(X, params)[0]
+    if reg_covar is not None:
+        reg = check_real(reg_covar, "reg_covar", nonnegative=True)
     reg = 1e-6 if reg is None else reg
     return _degeneracy(params, R.sum(axis=0), reg, _data_covariance(X), tol)
 

@@ -333,3 +333,17 @@ def test_bad_arguments(kwargs, exc, match):
 def test_bad_data(X, match):
     with pytest.raises(ValueError, match=match):
         cp.kmeans(X, 1)
+
+
+def test_best_of_runs_prefers_runs_it_does_not_reject():
+    from companion.kmeans import best_of_runs
+
+    values = iter([3.0, 1.0, 2.0, 1.5])
+    best, scores, rejected = best_of_runs(lambda rng: next(values), 4, np.random.default_rng(0),
+                                          lambda v: v, reject=lambda v: v < 1.2)
+    assert best == 1.5 and scores.tolist() == [3.0, 1.0, 2.0, 1.5]
+    assert rejected.tolist() == [False, True, False, False]
+    values = iter([3.0, 1.0])  # every run rejected: the best of them
+    best, _, rejected = best_of_runs(lambda rng: next(values), 2, np.random.default_rng(0),
+                                     lambda v: v, reject=lambda v: True)
+    assert best == 1.0 and rejected.all()
