@@ -471,7 +471,9 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, engine="a
     engine = make_engine(X, n_clusters)
 
     def run(rng):
-        return lloyd(engine, _initial_centers(X, n_clusters, init, rng), max_iter)
+        result = lloyd(engine, _initial_centers(X, n_clusters, init, rng), max_iter)
+        # the engine is reused by the next run, and its labels may be its own buffer
+        return dataclasses.replace(result, labels=result.labels.copy()) if n_init > 1 else result
 
     result, objectives, _ = best_of_runs(run, n_init, rng, lambda r: r.objective)
     result = dataclasses.replace(result, objectives_per_init=objectives)
