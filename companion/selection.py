@@ -96,16 +96,7 @@ def icl(X, result):
     fit.  This is the BIC-like approximation of Biernacki, Celeux and Govaert
     (2000) in the form mclust computes it (``icl``: its BIC plus
     ``2 * sum(C * log(z))`` with ``C`` the MAP classification matrix, with
-    mclust's sign, higher is better).
-
-    Parameters
-    ----------
-    X : array_like, shape (n_samples, n_features)
-    result : GMMResult or GMMParams
-
-    Returns
-    -------
-    float
+    mclust's sign, higher is better).  Arguments and result as in :func:`bic`.
 
     References
     ----------
@@ -285,7 +276,7 @@ def select_gmm(
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(6, 1, (100, 2))])
-    >>> sel = select_gmm(X, range(1, 4), ("full", "spherical"), seed=0)
+    >>> sel = select_gmm(X, range(1, 4), ("full", "spherical"), max_iter=500, seed=0)
     >>> sel.best_n_components, sel.best_covariance_type, sel.bic.shape
     (2, 'spherical', (3, 2))
     """
