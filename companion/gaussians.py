@@ -39,7 +39,11 @@ class GMMParams:
     Parameters
     ----------
     weights : array_like, shape (n_components,)
-        Mixing weights :math:`\\pi_k`, non-negative and summing to one.
+        Mixing weights :math:`\\pi_k`, non-negative and summing to one: within
+        1e-8 for float64 input, within :math:`(K+1)\\,\\varepsilon_{\\mathrm{mach}}`
+        of the input's dtype otherwise (float32 weights normalised in float32
+        sum to one only within about :math:`10^{-7}`); such weights are
+        renormalised in float64.  All arrays are stored as float64.
     means : array_like, shape (n_components, n_features)
         Component means :math:`\\mu_k`.
     covariances : array_like

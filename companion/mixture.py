@@ -33,6 +33,15 @@ exactly zero.  Rounding can instead leave a tiny positive variance (typical
 for ``diag`` and ``spherical``), in which case the fit proceeds towards the
 singularity with a huge likelihood; the convergence chapter shows both.
 
+**Spurious maximisers.** Because the likelihood is unbounded, the fit with
+the highest likelihood among restarts can be a component sitting on a few
+points, or on points that share a coordinate (data recorded on a grid), with
+its variance at :math:`\\epsilon` along some direction.
+:func:`degenerate_components` detects such components; :func:`gmm` with
+``n_init > 1`` keeps the best start that has none, and a conjugate prior
+(``prior="default"``, MAP-EM of Fraley and Raftery 2007,
+:mod:`companion.priors`) removes the unboundedness itself.
+
 The regulariser also changes what the M-step maximises: adding
 :math:`\\epsilon I` to the maximiser of the expected complete-data
 log-likelihood is not the maximiser of anything EM's monotonicity theorem
