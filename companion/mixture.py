@@ -618,7 +618,8 @@ def gmm(
     ConvergenceWarning
         If ``tol > 0`` and ``max_iter`` iterations were not enough.
     DegenerateWarning
-        If the returned fit is degenerate and ``skip_degenerate`` is true.
+        If ``n_init > 1``, ``skip_degenerate`` is true and every run ended
+        degenerate (a single run reports it in ``degenerate`` only).
 
     Examples
     --------
@@ -697,7 +698,7 @@ def gmm(
         )
     result = _scaling.unscale_gmm_result(result, e, n, d, c)
     result = _to_data_units(result, data_prior, data_reg)
-    if skip_degenerate and result.is_degenerate:
+    if skip_degenerate and n_init > 1 and result.is_degenerate:
         which = int(np.flatnonzero(result.degenerate)[0])
         warn(
             f"every one of the {n_init} run(s) ended degenerate; component {which}: "

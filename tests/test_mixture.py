@@ -360,6 +360,11 @@ def test_every_run_degenerate_warns():
         with pytest.warns(cp.DegenerateWarning, match="spurious maximiser"):
             r = cp.gmm(X, 5, covariance_type="diag", n_init=3, max_iter=500, seed=0)
     assert r.degenerate_per_init.all() and r.is_degenerate
+    with warnings.catch_warnings():  # a single run only reports it on the result
+        warnings.simplefilter("ignore", cp.ConvergenceWarning)
+        warnings.simplefilter("error", cp.DegenerateWarning)
+        one = cp.gmm(X, 5, covariance_type="diag", max_iter=500, seed=int(np.random.default_rng(0).integers(9)))
+    assert one.degenerate_per_init.tolist() == [one.is_degenerate]
 
 
 def test_n_init_with_explicit_init_is_rejected():
