@@ -31,17 +31,20 @@ contract checked in CI keeps it so):
   k-means), :mod:`.annealing` (soft k-means along a decreasing sigma),
   :mod:`.dpmeans` (DP-means, no fixed K), :mod:`.distributed` (EM and Lloyd
   as map-reduce over sufficient statistics; Dask drivers, Dask imported only
-  when they are called), :mod:`.selection` (BIC, AIC), :mod:`.datasets`
-  (generators) and :mod:`.plotting` (figures; needs matplotlib);
+  when they are called), :mod:`.selection` (BIC, AIC, ICL and
+  :func:`select_gmm`) and :mod:`.plotting` (figures; needs matplotlib);
+* :mod:`.datasets` (generators and the real data sets, shipped with the
+  package), beside the chapter modules that use the algorithms;
 * algorithms: :mod:`.mixture` (the only EM loop, :func:`~.mixture.em`) and
   :mod:`.kmeans` (the only Lloyd loop, :func:`~.kmeans.lloyd`), each with
   its plain engine, the book's step functions;
 * :mod:`.engines`: the blocked engines (row blocks on threads), selected
   with ``engine="auto" | "plain" | "blocked"``;
 * :mod:`.gaussians` (mixture parameters and densities), :mod:`._moments`
-  (sufficient statistics, the one M-step), :mod:`.numerics` (distances,
-  log-sum-exp, Gaussian log-densities), :mod:`._record` (the history
-  recorder);
+  (sufficient statistics, the one M-step), :mod:`.priors` (the conjugate
+  prior of MAP-EM), :mod:`.metrics` (the adjusted Rand index),
+  :mod:`.numerics` (distances, log-sum-exp, Gaussian log-densities),
+  :mod:`._record` (the history recorder);
 * :mod:`._validation` and :mod:`._scaling`.
 """
 
@@ -66,7 +69,7 @@ from .distributed import (
     params_from_statistics,
 )
 from .dpmeans import DPMeansHistory, DPMeansResult, dp_means, dp_means_objective
-from .datasets import circle_centers, make_anisotropic_blobs, make_blobs
+from .datasets import Dataset, circle_centers, load_faithful, load_iris, make_anisotropic_blobs, make_blobs
 from .kmeans import (
     KMeansHistory,
     KMeansResult,
@@ -77,16 +80,19 @@ from .kmeans import (
     update_centers,
 )
 from .gaussians import COVARIANCE_TYPES, GMMParams
+from .metrics import adjusted_rand_index, contingency_table
 from .mixture import (
     GMMHistory,
     GMMResult,
+    degenerate_components,
     e_step,
     expected_complete_log_likelihood,
     gmm,
     log_likelihood,
     m_step,
 )
-from .selection import aic, bic, n_parameters
+from .priors import ConjugatePrior, default_prior, log_prior
+from .selection import GMMSelection, aic, bic, icl, n_parameters, select_gmm
 from .numerics import log_gaussian_density, logsumexp, squared_distances
 
 from . import plotting  # matplotlib itself is imported only when a helper is called
@@ -97,27 +103,34 @@ __all__ = [
     "AnnealingHistory",
     "AnnealingResult",
     "COVARIANCE_TYPES",
+    "ConjugatePrior",
     "ConvergenceWarning",
     "DPMeansHistory",
     "DPMeansResult",
+    "Dataset",
     "DegenerateWarning",
     "GMMHistory",
     "GMMParams",
     "GMMResult",
+    "GMMSelection",
     "GMMStatistics",
     "KMeansHistory",
     "KMeansResult",
     "KMeansStatistics",
     "SoftKMeansHistory",
     "SoftKMeansResult",
+    "adjusted_rand_index",
     "aic",
     "anneal",
     "assign",
     "bic",
-    "circle_centers",
     "centers_from_statistics",
+    "circle_centers",
     "classification_log_likelihood",
+    "contingency_table",
     "critical_sigma",
+    "default_prior",
+    "degenerate_components",
     "dp_means",
     "dp_means_objective",
     "e_step",
@@ -126,20 +139,25 @@ __all__ = [
     "gmm",
     "gmm_dask",
     "gmm_statistics",
+    "icl",
     "isotropic_log_likelihood",
     "kmeans",
     "kmeans_dask",
     "kmeans_objective",
     "kmeans_plusplus",
     "kmeans_statistics",
+    "load_faithful",
+    "load_iris",
     "log_gaussian_density",
     "log_likelihood",
+    "log_prior",
     "logsumexp",
     "m_step",
     "make_anisotropic_blobs",
     "make_blobs",
     "n_parameters",
     "params_from_statistics",
+    "select_gmm",
     "soft_kmeans",
     "soft_responsibilities",
     "squared_distances",

@@ -28,7 +28,8 @@ that) and how that summary becomes a covariance (:data:`COVARIANCE_FROM_SCATTER`
 the book's ``eq-gmm-mstep-cov``).  :func:`gaussian_parameters` is the whole
 M-step: it serves EM, the k-means initialisation of :func:`~companion.gmm`
 and the Dask driver.  A conjugate prior (MAP-EM with a normal-inverse-Wishart
-prior) changes only this map from statistics to parameters.
+prior, :mod:`companion.priors`) changes only this map from statistics to
+parameters.
 
 References
 ----------
@@ -168,7 +169,40 @@ def weighted_moments(X, R, layout="full"):
     return Moments(Nk, means, scatter, layout, centre)
 
 
-def gaussian_parameters(moments, covariance_type, reg_covar):
+def _outer_layout(f, diff, layout):
+    """sum of f_k diff_k diff_k^T in the scatter ``layout`` (the prior's pull on the means)."""
+    if layout == "full":
+        return f[:, None, None] * diff[:, :, None] * diff[:, None, :]
+    if layout == "pooled":
+        return (f[:, None] * diff).T @ diff
+    if layout == "diag":
+        return f[:, None] * diff * diff
+    return f * np.einsum("kd,kd->k", diff, diff)
+
+
+def _posterior_mode(m, Nk, covariance_type, reg_covar, prior):
+    """Means and covariances of the MAP M-step (Fraley and Raftery 2007), see gaussian_parameters."""
+    t = prior.strength
+    kappa = t * prior.shrinkage  # the mean's prior is worth kappa observations
+    diff = m.means - prior.mean  # m_k - mu_P
+    # mu_k = (N_k m_k + kappa mu_P) / (N_k + kappa)
+    means = m.means - (kappa / (Nk + kappa))[:, None] * diff
+    f = Nk * kappa / (Nk + kappa)
+    # Lambda + W_k + (N_k kappa / (N_k + kappa)) (m_k - mu_P)(m_k - mu_P)^T, in the type's layout
+    S = t * np.asarray(prior.scale_for(covariance_type)) + m.scatter + _outer_layout(f, diff, m.layout)
+    c = prior.pseudo_count(covariance_type, Nk.size)
+    d = m.means.shape[1]
+    if covariance_type == "full":  # Sigma_k = S_k / (N_k + nu + D + 2) + eps I
+        return means, _add_to_diagonal(S / (Nk + c)[:, None, None], reg_covar)
+    if covariance_type == "tied":  # Sigma = S / (N + nu + D + 1 + K) + eps I
+        return means, _add_to_diagonal(S / (Nk.sum() + c), reg_covar)
+    if covariance_type == "diag":  # sigma_kj^2 = S_kj / (N_k + nu + 3) + eps
+        return means, S / (Nk + c)[:, None] + reg_covar
+    # sigma_k^2 = S_k / (D N_k + nu + D + 2) + eps
+    return means, S / (d * Nk + c) + reg_covar
+
+
+def gaussian_parameters(moments, covariance_type, reg_covar, prior=None):
     """The M-step: weights, means and covariances from :class:`Moments` (one map for every engine).
 
     .. math::
@@ -181,9 +215,27 @@ def gaussian_parameters(moments, covariance_type, reg_covar):
     :data:`COVARIANCE_FROM_SCATTER`.  Every :math:`N_k` is increased by
     :data:`DELTA` (as in scikit-learn), which pulls the mean of a component
     towards the data mean by :math:`\\delta / (N_k + \\delta)`: a component
-    with no responsibility gets the data mean, never 0/0.  (That is a
-    vanishing conjugate prior on the means; a normal-inverse-Wishart prior
-    changes this function only.)
+    with no responsibility gets the data mean, never 0/0.
+
+    **With a conjugate prior** (:class:`~companion.priors.ConjugatePrior`,
+    hyperparameters :math:`\\mu_{\\mathcal P}, \\kappa, \\nu, \\Lambda`, strength
+    :math:`t`) this is the M-step of MAP-EM: the maximiser of
+    :math:`Q(\\theta, \\theta') + t\\log p(\\theta)`.  The weights are
+    unchanged; with :math:`\\kappa_t = t\\kappa`,
+
+    .. math::
+
+        \\mu_k = \\frac{N_k m_k + \\kappa_t \\mu_{\\mathcal P}}{N_k + \\kappa_t}, \\qquad
+        \\Sigma_k = \\frac{t\\Lambda + W_k + \\frac{N_k\\kappa_t}{N_k+\\kappa_t}
+              (m_k-\\mu_{\\mathcal P})(m_k-\\mu_{\\mathcal P})^\\top}{N_k + t(\\nu + D + 2)} + \\epsilon I
+
+    for ``full``; the other types restrict the numerator to their layout (its
+    sum over components, its diagonal, its trace) and divide by
+    :math:`N + t(\\nu + D + 1 + K)` (tied), :math:`N_k + t(\\nu + 3)` (diag) or
+    :math:`D N_k + t(\\nu + D + 2)` (spherical): see
+    :meth:`~companion.priors.ConjugatePrior.pseudo_count`.  Setting the
+    derivative of :math:`Q + t \\log p` to zero gives these in one line each
+    (the mean's prior and likelihood combine into the outer-product term).
 
     Returns
     -------
@@ -194,6 +246,8 @@ def gaussian_parameters(moments, covariance_type, reg_covar):
     m = moments.in_layout(covariance_type)
     Nk = m.Nk + DELTA
     weights = Nk / Nk.sum()  # pi_k = N_k / N   (eq-gmm-mstep-weights)
+    if prior is not None:
+        return (weights, *_posterior_mode(m, Nk, covariance_type, reg_covar, prior))
     # mu_k = sum_n r_nk x_n / N_k   (eq-gmm-mstep-mean), the delta pulling towards x-bar
     means = m.means + (DELTA / Nk)[:, None] * (m.centre - m.means)
     d = m.means.shape[1]

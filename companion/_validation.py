@@ -20,6 +20,12 @@ What is accepted
 * Reals (``sigma``, ``tol``, ``reg_covar``): Python and numpy real scalars and
   0-D real arrays.  Rejected: booleans, strings, complex numbers, NaN and
   (unless stated) infinity.
+* Sums that must equal one (mixture weights, rows of responsibilities) and
+  symmetry of covariances are checked with a tolerance tied to the
+  precision of the input (:func:`sum_tolerance`): float32 weights
+  normalised in float32 sum to one only within about :math:`10^{-7}`, and
+  are accepted (then renormalised in float64, so the mixture is a density
+  to float64 precision); float64 input keeps the float64 tolerances.
 * Seeds: ``None``, a non-negative integer, a :class:`numpy.random.Generator`
   (used as it is, so its state advances), a
   :class:`numpy.random.SeedSequence` or a :class:`numpy.random.BitGenerator`.
@@ -329,8 +335,38 @@ def check_labels(labels, n_samples, n_clusters, name="labels"):
     return arr.astype(np.intp, copy=False)
 
 
+def input_eps(value):
+    """Machine epsilon of the floating-point dtype ``value`` arrives in (0 for exact integers).
+
+    >>> input_eps(np.float32(1.0)) == float(np.finfo(np.float32).eps), input_eps([1, 2])
+    (True, 0.0)
+    """
+    dtype = np.asarray(value).dtype
+    return float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
+
+
+def sum_tolerance(value, n_terms, floor):
+    """How far from one a sum of ``n_terms`` entries of ``value`` may be: ``max(floor, (n_terms + 1) eps)``.
+
+    Rounding each of :math:`n` numbers to the input's precision and
+    normalising them there moves their sum by at most about
+    :math:`(n + 1)\\,u` (:math:`u = \\varepsilon_{\\mathrm{mach}}/2`, one rounding per
+    term and one for the normalising sum); twice that is allowed.  ``floor``
+    is the float64 tolerance (scikit-learn allows 1e-6 for the weights of
+    any dtype; here float64 weights must sum to one within 1e-8, float32
+    weights of :math:`K` components within :math:`(K+1) \\times 1.2\\times 10^{-7}`).
+
+    >>> sum_tolerance(np.zeros(3, np.float32), 3, 1e-8) > 1e-7
+    True
+    >>> sum_tolerance(np.zeros(3), 3, 1e-8)
+    1e-08
+    """
+    return max(floor, (n_terms + 1) * input_eps(value))
+
+
 def check_responsibilities(R, n_samples, name="responsibilities", *, n_components=None):
     """Return a finite, non-negative (N, K) matrix whose rows sum to one."""
+    tol = sum_tolerance(R, np.shape(R)[-1] if np.ndim(R) == 2 else 1, 1e-6)
     arr = check_array(R, name, expected="(n_samples, n_components)")
     if arr.shape[0] != n_samples:
         raise ValueError(
@@ -343,7 +379,7 @@ def check_responsibilities(R, n_samples, name="responsibilities", *, n_component
     if (arr < 0).any():
         raise ValueError(f"{name} must be non-negative; got a minimum of {float(arr.min())!r}")
     sums = arr.sum(axis=1)
-    if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
+    if not np.allclose(sums, 1.0, rtol=0, atol=tol):
         worst = int(np.argmax(np.abs(sums - 1.0)))
         raise ValueError(
             f"{name} rows must sum to one; row {worst} sums to {float(sums[worst])!r}. "
@@ -362,6 +398,7 @@ def check_gmm_arrays(weights, means, covariances, covariance_type):
     """
     means = check_array(means, "means", expected="(n_components, n_features)").copy()
     k, d = means.shape
+    weights_eps, covs_eps = input_eps_safe(weights), input_eps_safe(covariances)
     weights = _real_array(weights, "weights")
     covs = _real_array(covariances, "covariances")
     if weights.shape != (k,):
@@ -382,15 +419,20 @@ def check_gmm_arrays(weights, means, covariances, covariance_type):
                 f"finite numbers. Got {arr!r}"
             )
     total = weights.sum()
-    if (weights < 0).any() or not np.isclose(total, 1.0, rtol=0, atol=1e-8):
+    tol = max(1e-8, (k + 1) * weights_eps)  # sum_tolerance: float32 weights within ~1e-7 K
+    if (weights < 0).any() or not np.isclose(total, 1.0, rtol=0, atol=tol):
         raise ValueError(
             f"weights must be non-negative and sum to one; got {weights.tolist()} "
-            f"(sum {float(total)!r}). Normalise with weights / weights.sum()."
+            f"(sum {float(total)!r}). Normalise with weights / weights.sum() (the sum may "
+            f"differ from one by {tol:.2g} for this dtype)."
         )
+    if weights_eps > np.finfo(np.float64).eps:  # lower precision: a density to float64 precision
+        weights = weights / total
     if covariance_type in ("full", "tied"):
         mats = covs.reshape(-1, d, d)
         scale = np.max(np.abs(mats), axis=(1, 2), keepdims=True)
-        asym = np.abs(mats - np.swapaxes(mats, 1, 2)) > 1e-10 * scale + 1e-300
+        rel = max(1e-10, 4.0 * covs_eps)  # a float32 matrix may be symmetric only to its precision
+        asym = np.abs(mats - np.swapaxes(mats, 1, 2)) > rel * scale + 1e-300
         if asym.any():
             which = int(np.flatnonzero(asym.any(axis=(1, 2)))[0])
             label = "covariances" if covariance_type == "tied" else f"covariances[{which}]"
@@ -405,6 +447,14 @@ def check_gmm_arrays(weights, means, covariances, covariance_type):
             "positive variances."
         )
     return weights, means, covs
+
+
+def input_eps_safe(value):
+    """:func:`input_eps`, or 0 for input that is not an array of numbers (checked later)."""
+    try:
+        return input_eps(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _real_array(value, name):

@@ -317,13 +317,16 @@ class SoftKMeansFit:
     def params(self, means):
         return means
 
+    def value(self, means, estep):
+        return estep[1]  # the responsibilities
+
     def change(self, old, new):
-        return float(np.max(np.abs(new[1] - old[1])))  # largest change of a responsibility
+        return float(np.max(np.abs(new - old)))  # largest change of a responsibility
 
     def done(self, change):
         return change <= self.tol
 
-    def record(self, means, estep, change):
+    def record(self, means, estep, value, change):
         return {"means": means, "log_likelihood": estep[0], "max_change": change}
 
     def not_converged(self, max_iter, change):

@@ -18,9 +18,18 @@ import numpy as np
 from ._validation import check_choice, check_data, check_gmm_arrays, check_int, check_seed
 from .numerics import log_gaussian_matrix, logsumexp, precision_cholesky
 
-__all__ = ["COVARIANCE_TYPES", "GMMParams"]
+__all__ = ["COVARIANCE_TYPES", "DEGENERATE_TOL", "GMMParams"]
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+#: A component whose variance (without the regulariser) along some direction is
+#: below this fraction of the data's variance along it is degenerate
+#: (see :func:`companion.mixture.degenerate_components`).
+DEGENERATE_TOL = 1e-8
+
+#: N_k at or below this is too few points for the type's ML covariance to be
+#: non-singular: D for full, 1 for diag and spherical; never for tied (shared).
+_SINGULAR_SIZE = {"full": lambda d: d, "diag": lambda d: 1, "spherical": lambda d: 1, "tied": lambda d: 0}
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,7 +39,11 @@ class GMMParams:
     Parameters
     ----------
     weights : array_like, shape (n_components,)
-        Mixing weights :math:`\\pi_k`, non-negative and summing to one.
+        Mixing weights :math:`\\pi_k`, non-negative and summing to one: within
+        1e-8 for float64 input, within :math:`(K+1)\\,\\varepsilon_{\\mathrm{mach}}`
+        of the input's dtype otherwise (float32 weights normalised in float32
+        sum to one only within about :math:`10^{-7}`); such weights are
+        renormalised in float64.  All arrays are stored as float64.
     means : array_like, shape (n_components, n_features)
         Component means :math:`\\mu_k`.
     covariances : array_like
@@ -64,6 +77,25 @@ class GMMParams:
         object.__setattr__(self, "covariances", covs)
         # validates positive definiteness once, with a remedy in the message
         object.__setattr__(self, "_prec_chol", precision_cholesky(covs, ctype))
+
+    @classmethod
+    def _from_m_step(cls, weights, means, covariances, covariance_type):
+        """Parameters the M-step just computed (weights summing to one, symmetric covariances).
+
+        Skips the checks of the constructor that hold by construction; keeps
+        finiteness and positive definiteness (the Cholesky factors), so a
+        degenerate M-step still fails with the usual message.
+        """
+        if not (np.isfinite(means).all() and np.isfinite(covariances).all()):
+            return cls(weights, means, covariances, covariance_type)  # the usual error
+        self = object.__new__(cls)
+        for name, arr in (("weights", weights), ("means", means), ("covariances", covariances)):
+            arr = np.array(arr, dtype=np.float64)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "covariance_type", covariance_type)
+        object.__setattr__(self, "_prec_chol", precision_cholesky(self.covariances, covariance_type))
+        return self
 
     @property
     def n_components(self):
@@ -174,3 +206,36 @@ def _e_step(X, params):
     return R, float(np.sum(log_norm))  # log p(X | theta)   (eq-gmm-loglik)
 
 
+
+
+def _degeneracy(params, Nk, reg_covar, data_cov, tol):
+    """(flags, reasons) of :func:`companion.mixture.degenerate_components` from N_k and the data covariance."""
+    k, d = params.n_components, params.n_features
+    C = np.atleast_2d(np.asarray(data_cov, dtype=np.float64))
+    # whiten with C^-1/2 = V diag(g)^-1/2 V^T; directions in which the data
+    # themselves have no variance (D > N, a constant feature) get a tiny floor
+    g, V = np.linalg.eigh(C)
+    g = np.maximum(g, max(float(g.max()), np.finfo(np.float64).tiny) * 1e-13)
+    W = V / np.sqrt(g)
+    # gamma_min(C^-1/2 (Sigma_k - eps I) C^-1/2): the smallest variance ratio over directions
+    S = params.full_covariances() - reg_covar * np.eye(d)[None]
+    M = np.einsum("ia,kij,jb->kab", W, S, W)
+    ratio = np.linalg.eigvalsh(0.5 * (M + np.swapaxes(M, 1, 2)))[:, 0]
+    size = _SINGULAR_SIZE[params.covariance_type](d)
+    flags, reasons = np.zeros(k, dtype=bool), []
+    for j in range(k):
+        why = []
+        if Nk[j] <= size:
+            why.append(
+                f"N_k = {Nk[j]:.3g} is not above {size}, too few points for a non-singular "
+                f"{params.covariance_type} covariance"
+            )
+        if ratio[j] < tol:
+            why.append(
+                f"its variance along some direction, without reg_covar, is {max(ratio[j], 0.0):.2g} "
+                f"times the data's variance along it (below {tol:g}): it sits on a "
+                "lower-dimensional set of points"
+            )
+        flags[j] = bool(why)
+        reasons.append("; ".join(why))
+    return flags, tuple(reasons)

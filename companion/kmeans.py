@@ -507,46 +507,50 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, engine="a
     engine = make_engine(X, n_clusters)
 
     def run(rng):
-        return lloyd(engine, _initial_centers(X, n_clusters, init, rng), max_iter)
+        result = lloyd(engine, _initial_centers(X, n_clusters, init, rng), max_iter)
+        # the engine is reused by the next run, and its labels may be its own buffer
+        return dataclasses.replace(result, labels=result.labels.copy()) if n_init > 1 else result
 
-    result, objectives = best_of_runs(run, n_init, rng, lambda r: r.objective)
+    result, objectives, _ = best_of_runs(run, n_init, rng, lambda r: r.objective)
     result = dataclasses.replace(result, objectives_per_init=objectives)
     return _scaling.unscale_kmeans_result(result, e, c)
 
 
-def check_n_init(n_init, init):
+def check_n_init(n_init, init, what="an array of centres", remedy="'k-means++' or 'random'"):
     """``n_init`` as a positive int; 1 when ``init`` is explicit (every run would be the same)."""
     n_init = check_int(n_init, "n_init", minimum=1)
     if n_init > 1 and not isinstance(init, str):
         raise ValueError(
-            f"n_init must be 1 when init is an array of centres (every run would start "
-            f"from the same centres); got n_init={n_init}. Use init='k-means++' or "
-            "'random' for restarts."
+            f"n_init must be 1 when init is {what} (every run would start from the same "
+            f"point); got n_init={n_init}. Use init={remedy} for restarts."
         )
     return n_init
 
 
-def best_of_runs(run, n_init, rng, score):
+def best_of_runs(run, n_init, rng, score, reject=None):
     """The run with the smallest ``score`` among ``n_init`` calls ``run(generator)``.
 
     With ``n_init == 1`` the single run uses ``rng`` itself (so ``seed=s``
     gives the same fit as before restarts existed); otherwise every run gets
-    an independent child generator from ``rng.spawn(n_init)``.  Returns the
-    best result (the first on ties) and every run's score, shape (n_init,).
-    Meant for any fit whose runs differ only by their random start (k-means
-    now, Gaussian mixtures later, with a score that may also reject a run).
+    an independent child generator from ``rng.spawn(n_init)``.  A run for
+    which ``reject(result)`` is true (a degenerate mixture, say) is kept only
+    when every run is rejected.  Returns the best result (the first on ties),
+    every run's score, shape (n_init,), and every run's rejection flag.
+    Serves every fit whose runs differ only by their random start
+    (:func:`kmeans`: lowest :math:`J`; :func:`~companion.gmm`: highest
+    log-likelihood among non-degenerate fits).
     """
-    if n_init == 1:
-        best = run(rng)
-        return best, np.array([score(best)], dtype=float)
-    best, best_score, scores = None, np.inf, []
-    for child in rng.spawn(n_init):
-        result = run(child)
-        s = float(score(result))
+    streams = [rng] if n_init == 1 else rng.spawn(n_init)
+    best, best_key, scores, rejected = None, None, [], []
+    for stream in streams:
+        result = run(stream)
+        s, r = float(score(result)), bool(reject(result)) if reject is not None else False
         scores.append(s)
-        if best is None or s < best_score:
-            best, best_score = result, s
-    return best, np.array(scores)
+        rejected.append(r)
+        key = (r, s)  # accepted runs first, then the lowest score
+        if best is None or key < best_key:
+            best, best_key = result, key
+    return best, np.array(scores), np.array(rejected)
 
 
 class PlainLloyd:

@@ -33,6 +33,15 @@ exactly zero.  Rounding can instead leave a tiny positive variance (typical
 for ``diag`` and ``spherical``), in which case the fit proceeds towards the
 singularity with a huge likelihood; the convergence chapter shows both.
 
+**Spurious maximisers.** Because the likelihood is unbounded, the fit with
+the highest likelihood among restarts can be a component sitting on a few
+points, or on points that share a coordinate (data recorded on a grid), with
+its variance at :math:`\\epsilon` along some direction.
+:func:`degenerate_components` detects such components; :func:`gmm` with
+``n_init > 1`` keeps the best start that has none, and a conjugate prior
+(``prior="default"``, MAP-EM of Fraley and Raftery 2007,
+:mod:`companion.priors`) removes the unboundedness itself.
+
 The regulariser also changes what the M-step maximises: adding
 :math:`\\epsilon I` to the maximiser of the expected complete-data
 log-likelihood is not the maximiser of anything EM's monotonicity theorem
@@ -43,6 +52,7 @@ a well-posed fit); with ``reg_covar=0`` it never decreases.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -52,6 +62,7 @@ from ._moments import SCATTER_LAYOUT, gaussian_parameters, weighted_moments
 from ._record import Recorder
 from ._validation import (
     ConvergenceWarning,
+    DegenerateWarning,
     check_choice,
     check_data,
     check_gmm_arrays,
@@ -64,9 +75,19 @@ from ._validation import (
 )
 from . import _scaling
 from .engines import BlockedEM, EngineDeclined, check_engine
-from .gaussians import COVARIANCE_TYPES, GMMParams, _check_params, _check_X_like, _e_step, _weighted_log_prob
-from .kmeans import LLOYD_ENGINES, _assign, _initial_centers, lloyd
+from .gaussians import (
+    COVARIANCE_TYPES,
+    DEGENERATE_TOL,
+    GMMParams,
+    _check_params,
+    _check_X_like,
+    _degeneracy,
+    _e_step,
+    _weighted_log_prob,
+)
+from .kmeans import LLOYD_ENGINES, _assign, _initial_centers, best_of_runs, check_n_init, lloyd
 from .numerics import logsumexp
+from .priors import ConjugatePrior, default_prior, log_prior
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -77,6 +98,7 @@ __all__ = [
     "m_step",
     "log_likelihood",
     "expected_complete_log_likelihood",
+    "degenerate_components",
     "gmm",
     "em",
 ]
@@ -92,6 +114,11 @@ class GMMHistory:
     ----------
     log_likelihood : ndarray, shape (n_iter + 1,)
         :math:`\\log p(X\\mid\\theta^{(t)})` summed over samples.
+    penalised_log_likelihood : ndarray, shape (n_iter + 1,)
+        :math:`\\log p(X\\mid\\theta^{(t)}) + t\\log p(\\theta^{(t)})` with a
+        conjugate prior (up to a constant, see :func:`~companion.priors.log_prior`);
+        MAP-EM increases it at every iteration.  Equal to ``log_likelihood``
+        without a prior.
     means : ndarray, shape (n_iter + 1, n_components, n_features)
     weights : ndarray, shape (n_iter + 1, n_components)
     covariances : ndarray, shape (n_iter + 1, ...)
@@ -99,6 +126,7 @@ class GMMHistory:
     """
 
     log_likelihood: np.ndarray
+    penalised_log_likelihood: np.ndarray
     means: np.ndarray
     weights: np.ndarray
     covariances: np.ndarray
@@ -124,6 +152,25 @@ class GMMResult:
         From an E-step at the final parameters.
     labels : ndarray, shape (n_samples,)
         ``argmax_k`` of the responsibilities.
+    penalised_log_likelihood : float
+        :math:`L(\\theta) + t\\log p(\\theta)` with a conjugate ``prior`` (what
+        MAP-EM maximises, up to a constant), else equal to ``log_likelihood``.
+    prior : ConjugatePrior or None
+        The prior of MAP-EM, in the units of ``X``.
+    reg_covar : float or None
+        The :math:`\\epsilon` added to every covariance's diagonal.
+    degenerate : ndarray of bool, shape (n_components,), or None
+        Which components are degenerate (see :func:`degenerate_components`);
+        None when the fit did not check (:func:`~companion.gmm_dask`).
+    degenerate_reasons : tuple of str, or None
+        Why, per component (``""`` for a component that is not degenerate).
+    log_likelihoods_per_init : ndarray, shape (n_init,)
+        The final (penalised, with a prior) log-likelihood of every run, in
+        the order they were made.
+    degenerate_per_init : ndarray of bool, shape (n_init,)
+        Whether each run ended degenerate.  The result is the run with the
+        highest value among the runs that are not (the first on ties), or
+        among all runs when every run is degenerate (``skip_degenerate=True``).
     """
 
     params: GMMParams
@@ -133,6 +180,26 @@ class GMMResult:
     history: GMMHistory
     responsibilities: np.ndarray
     labels: np.ndarray
+    penalised_log_likelihood: float = None
+    prior: ConjugatePrior = None
+    reg_covar: float = None
+    degenerate: np.ndarray = None
+    degenerate_reasons: tuple = None
+    log_likelihoods_per_init: np.ndarray = None
+    degenerate_per_init: np.ndarray = None
+
+    def __post_init__(self):
+        if self.penalised_log_likelihood is None:
+            object.__setattr__(self, "penalised_log_likelihood", self.log_likelihood)
+        if self.log_likelihoods_per_init is None:
+            object.__setattr__(self, "log_likelihoods_per_init", np.array([self.penalised_log_likelihood]))
+        if self.degenerate_per_init is None:
+            object.__setattr__(self, "degenerate_per_init", np.array([self.is_degenerate]))
+
+    @property
+    def is_degenerate(self):
+        """True when some component is degenerate (False when not checked)."""
+        return bool(self.degenerate is not None and np.any(self.degenerate))
 
     @property
     def weights(self):
@@ -206,7 +273,7 @@ def e_step(X, params):
     return _e_step(X, params)
 
 
-def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6):
+def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6, *, prior=None):
     """M-step: the parameters that maximise the expected complete-data log-likelihood.
 
     With :math:`N_k = \\sum_n r_{nk}`:
@@ -233,6 +300,9 @@ def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6):
     covariance_type : {"full", "tied", "diag", "spherical"}
     reg_covar : float, default 1e-6
         Non-negative amount added to every covariance's diagonal.
+    prior : ConjugatePrior, optional
+        The M-step of MAP-EM under this prior instead (see
+        :func:`companion._moments.gaussian_parameters` for the formulas).
 
     Returns
     -------
@@ -251,18 +321,128 @@ def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6):
     R = check_responsibilities(responsibilities, X.shape[0])
     covariance_type = check_choice(covariance_type, COVARIANCE_TYPES, "covariance_type")
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
+    prior = _check_prior(prior, X, X.shape[1])
     e = _scaling.clamp_for_regulariser(_scaling.data_exponent(X), reg_covar)
     if e:  # extreme magnitudes: exact power-of-two rescaling
         reg = float(_scaling.scale(reg_covar, 2 * e))
-        return _scaling.unscale_gmm_params(_m_step(_scaling.scale(X, e), R, covariance_type, reg), e)
-    return _m_step(X, R, covariance_type, reg_covar)
+        prior = prior.in_fit_units(0.0, 2.0**-e) if prior is not None else None
+        return _scaling.unscale_gmm_params(_m_step(_scaling.scale(X, e), R, covariance_type, reg, prior), e)
+    return _m_step(X, R, covariance_type, reg_covar, prior)
 
 
-def _m_step(X, R, covariance_type, reg_covar):
+def _m_step(X, R, covariance_type, reg_covar, prior=None):
     # N_k, m_k and the centred scatter W_k in two passes, then the shared map
     # to (pi, mu, Sigma)   (eq-gmm-mstep-weights, eq-gmm-mstep-mean, eq-gmm-mstep-cov)
     moments = weighted_moments(X, R, SCATTER_LAYOUT[covariance_type])
-    return GMMParams(*gaussian_parameters(moments, covariance_type, reg_covar), covariance_type)
+    return GMMParams(*gaussian_parameters(moments, covariance_type, reg_covar, prior), covariance_type)
+
+
+def _check_prior(prior, X, n_components):
+    """``prior`` as a ConjugatePrior for ``X`` (None stays None; "default": :func:`default_prior`)."""
+    if prior is None or isinstance(prior, ConjugatePrior):
+        if prior is not None and prior.n_features != X.shape[1]:
+            raise ValueError(
+                f"prior must have {X.shape[1]} features like X; got a prior with {prior.n_features}"
+            )
+        return prior
+    if isinstance(prior, str):
+        check_choice(prior, ("default",), "prior")
+        if X.shape[0] < 2:
+            raise ValueError("prior='default' needs at least 2 samples (it uses the data's covariance)")
+        return default_prior(X, n_components)
+    raise TypeError(
+        f"prior must be None, 'default' or a ConjugatePrior (see companion.default_prior); "
+        f"got {type(prior).__name__}"
+    )
+
+
+def degenerate_components(X, result, *, tol=DEGENERATE_TOL, reg_covar=None):
+    """Which components of a fitted mixture are degenerate, and why.
+
+    A component is **degenerate** when
+
+    1. its effective size :math:`N_k = \\sum_n r_{nk}` is at most the number
+       of points on which the maximum-likelihood covariance of its type is
+       always singular: :math:`D` for ``full`` (:math:`D` points span at most
+       a :math:`(D-1)`-dimensional affine subspace), 1 for ``diag`` and
+       ``spherical`` (one point has no spread); never for ``tied`` (its
+       covariance is shared); or
+    2. its covariance without the regulariser, :math:`\\Sigma_k - \\epsilon I`,
+       has a direction :math:`v` along which its variance is below ``tol``
+       times the data's own variance along :math:`v`:
+
+       .. math::
+
+           \\min_{v \\ne 0} \\frac{v^\\top(\\Sigma_k - \\epsilon I)v}{v^\\top C v}
+           = \\gamma_{\\min}\\bigl(C^{-1/2}(\\Sigma_k - \\epsilon I)C^{-1/2}\\bigr) < \\text{tol},
+
+       with :math:`C` the covariance of ``X``.  Such a component sits on a
+       lower-dimensional set (points that share a coordinate, as values
+       recorded in whole minutes do, or fewer than :math:`D+1` affinely
+       independent points): without :math:`\\epsilon` its covariance would be
+       singular and the likelihood unbounded, so its likelihood measures the
+       regulariser, not the data.
+
+    The ratio is invariant to affine changes of the units of ``X`` (for
+    ``full`` and ``tied``; to rescaling the axes for ``diag``), which the
+    comparison with the largest variance of the component itself (the
+    reciprocal condition number with which mclust rejects near-singular fits)
+    is not.  With ties the data part is zero to rounding (about
+    :math:`10^{-16}` of the data's variance) while honest clusters sit many
+    orders of magnitude above ``tol`` = :data:`DEGENERATE_TOL` =
+    :math:`10^{-8}` (a standard deviation :math:`10^{-4}` times the data's):
+    any threshold in between separates them.  A fit with a conjugate prior is
+    not degenerate in the second sense (its covariance is at least the prior
+    scale divided by :math:`N_k` plus a constant).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The data the mixture was fitted to.
+    result : GMMResult or GMMParams
+        For a GMMParams the responsibilities come from an E-step on ``X``.
+    tol : float, default 1e-8
+    reg_covar : float, optional
+        The :math:`\\epsilon` the covariances contain; default
+        ``result.reg_covar``, or 1e-6 (the default of :func:`gmm` without a
+        prior) for a GMMParams.
+
+    Returns
+    -------
+    degenerate : ndarray of bool, shape (n_components,)
+    reasons : tuple of str
+        ``""`` for a component that is not degenerate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (100, 2)), [[5.0, 5.0]] * 4])  # 4 tied points
+    >>> R = np.zeros((104, 2)); R[:100, 0] = 1; R[100:, 1] = 1
+    >>> flags, reasons = degenerate_components(X, m_step(X, R, "full"))
+    >>> flags.tolist()
+    [False, True]
+    """
+    if isinstance(result, GMMResult):
+        params, R, reg = result.params, result.responsibilities, result.reg_covar
+    elif isinstance(result, GMMParams):
+        params, R, reg = result, None, None
+    else:
+        raise TypeError(f"result must be a GMMResult or GMMParams; got {type(result).__name__}")
+    X = _check_X_like(X, params)
+    tol = check_real(tol, "tol", nonnegative=True)
+    if R is None or getattr(R, "shape", None) != (X.shape[0], params.n_components):
+        R = _e_step(X, params)[0]
+    if reg_covar is not None:
+        reg = check_real(reg_covar, "reg_covar", nonnegative=True)
+    reg = 1e-6 if reg is None else reg
+    return _degeneracy(params, R.sum(axis=0), reg, _data_covariance(X), tol)
+
+
+def _data_covariance(X):
+    """The (biased) covariance of the rows of X, shape (D, D)."""
+    Xc = X - X.mean(axis=0)
+    return (Xc.T @ Xc) / X.shape[0]
 
 
 def log_likelihood(X, params):
@@ -321,7 +501,7 @@ def expected_complete_log_likelihood(X, responsibilities, params):
     return float(np.sum(np.where(R > 0, R * np.where(R > 0, a, 0.0), 0.0)))
 
 
-def _initial_params(X, n_components, init, covariance_type, reg_covar, rng, engine="auto"):
+def _initial_params(X, n_components, init, covariance_type, reg_covar, rng, engine="auto", prior=None):
     if isinstance(init, GMMParams):
         if init.n_features != X.shape[1] or init.n_components != n_components:
             raise ValueError(
@@ -348,10 +528,10 @@ def _initial_params(X, n_components, init, covariance_type, reg_covar, rng, engi
     else:
         centers = _initial_centers(X, n_components, init, rng)
         labels = _assign(X, centers)
-    # one M-step from hard responsibilities (each point to its nearest centre)
+    # one M-step (with the prior, if any) from hard responsibilities
     R = np.zeros((X.shape[0], n_components))
     R[np.arange(X.shape[0]), labels] = 1.0
-    return _m_step(X, R, covariance_type, reg_covar)
+    return _m_step(X, R, covariance_type, reg_covar, prior)
 
 
 def gmm(
@@ -360,13 +540,16 @@ def gmm(
     *,
     covariance_type="full",
     init="k-means++",
+    n_init=1,
     max_iter=100,
     tol=1e-6,
-    reg_covar=1e-6,
+    reg_covar=None,
+    prior=None,
+    skip_degenerate=True,
     engine="auto",
     seed=None,
 ):
-    """Fit a Gaussian mixture by EM.
+    """Fit a Gaussian mixture by EM (or MAP-EM with a conjugate prior).
 
     Iteration :math:`t` is an E-step at :math:`\\theta^{(t-1)}` followed by an
     M-step giving :math:`\\theta^{(t)}`.  With ``reg_covar=0`` the
@@ -376,9 +559,17 @@ def gmm(
     scikit-learn uses), or after ``max_iter`` iterations; with ``tol=0`` it
     performs exactly ``max_iter`` iterations.
 
+    With a ``prior`` the M-step is that of MAP-EM (Fraley and Raftery 2007,
+    :mod:`companion.priors`): EM then increases the penalised log-likelihood
+    :math:`L(\\theta) + \\log p(\\theta)` (recorded in
+    ``history.penalised_log_likelihood``; with ``reg_covar=0``, the default
+    with a prior, it never decreases) and the stopping rule applies to it.
+
     Parameters
     ----------
     X : array_like, shape (n_samples, n_features)
+        float64, or float32 (and other real dtypes) as produced, converted
+        exactly to float64.
     n_components : int
         Number of components :math:`K`, between 1 and ``n_samples``.
     covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
@@ -387,11 +578,25 @@ def gmm(
         data points (``"random"``) or a full k-means run (``"kmeans"``); every
         point is then given to its nearest centre and one M-step yields
         :math:`\\theta^{(0)}`.  A :class:`GMMParams` is used as it is.
+    n_init : int, default 1
+        Number of runs from different initialisations; the result is the run
+        with the highest (penalised) log-likelihood among the runs that are
+        not degenerate (:func:`degenerate_components`).  Every run's value
+        and degeneracy are kept (``log_likelihoods_per_init``,
+        ``degenerate_per_init``).  Must be 1 when ``init`` is a GMMParams.
     max_iter : int, default 100
     tol : float, default 1e-6
-        Threshold on the change of the per-sample log-likelihood.
-    reg_covar : float, default 1e-6
-        Added to every covariance's diagonal in the M-step (see module docs).
+        Threshold on the change of the per-sample (penalised) log-likelihood.
+    reg_covar : float, optional
+        Added to every covariance's diagonal in the M-step (see module docs);
+        default ``1e-6``, or ``0`` with a ``prior`` (the prior regularises).
+    prior : None, "default" or ConjugatePrior, default None
+        ``"default"``: :func:`~companion.priors.default_prior` of ``X`` and
+        ``n_components`` (mclust's default prior).
+    skip_degenerate : bool, default True
+        With ``n_init > 1``, prefer runs that are not degenerate; when every
+        run is, keep the best one and warn with a :class:`DegenerateWarning`.
+        With ``False`` the best run by likelihood is kept whatever it is.
     engine : {"auto", "plain", "blocked"}, default "auto"
         How the E- and M-steps are computed (:mod:`companion.engines`):
         ``"plain"`` calls :func:`e_step` and :func:`m_step`; ``"blocked"``
@@ -400,15 +605,21 @@ def gmm(
         the current iterate, if the data are too extreme for it.  The same
         engine runs the k-means of ``init="kmeans"``.
     seed : None, int or numpy.random.Generator
+        With ``n_init > 1`` every run gets its own stream spawned from
+        ``seed``, as in :func:`~companion.kmeans`.
 
     Returns
     -------
     GMMResult
+        With ``degenerate`` and ``degenerate_reasons`` filled in.
 
     Warns
     -----
     ConvergenceWarning
         If ``tol > 0`` and ``max_iter`` iterations were not enough.
+    DegenerateWarning
+        If ``n_init > 1``, ``skip_degenerate`` is true and every run ended
+        degenerate (a single run reports it in ``degenerate`` only).
 
     Examples
     --------
@@ -418,16 +629,24 @@ def gmm(
     >>> result = gmm(X, 2, covariance_type="spherical", seed=0)
     >>> np.round(np.sort(result.weights), 2).tolist(), result.converged
     ([0.5, 0.5], True)
+    >>> best = gmm(X, 2, n_init=3, prior="default", seed=0)
+    >>> best.log_likelihoods_per_init.shape, best.is_degenerate
+    ((3,), False)
     """
     X = check_data(X)
     n_components = check_n_clusters(n_components, X.shape[0], "n_components")
     covariance_type = check_choice(covariance_type, COVARIANCE_TYPES, "covariance_type")
+    n_init = check_n_init(n_init, init, what="a GMMParams", remedy="'k-means++', 'random' or 'kmeans'")
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     tol = check_real(tol, "tol", nonnegative=True)
+    prior = _check_prior(prior, X, n_components)
+    if reg_covar is None:
+        reg_covar = 0.0 if prior is not None else 1e-6
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
     engine = check_engine(engine)
     rng = check_seed(seed)
     n, d = X.shape
+    data_prior, data_reg = prior, reg_covar
     # extreme magnitudes: fit X / 2**e (exact, same iterates) with reg_covar / 4**e;
     # far from the origin: fit X - mean; the result is taken back to the units of X
     e = _scaling.clamp_for_regulariser(_scaling.data_exponent(X), reg_covar)
@@ -437,28 +656,100 @@ def gmm(
     X = X - c if c is not None else X
     if isinstance(init, GMMParams):
         init = _scaling.scale_gmm_params(init, e, c)
-    params = _initial_params(X, n_components, init, covariance_type, reg_covar, rng, engine)
+    if prior is not None and (e or c is not None):
+        prior = prior.in_fit_units(0.0 if c is None else c, 2.0**-e)
+    data_cov = _data_covariance(X)  # for the degeneracy check (invariant to the units)
     make = EM_ENGINES[engine]
-    fit = make(X, covariance_type, n_components, reg_covar)
-    if make is not PlainEM:  # declined steps continue on the plain engine
-        fit = _Fallback(fit, lambda: PlainEM(X, covariance_type, n_components, reg_covar))
-    result = fit_mixture(fit, params, max_iter, tol, n)
-    return _scaling.unscale_gmm_result(result, e, n, d, c)
+
+    def run(stream):
+        params = _initial_params(X, n_components, init, covariance_type, reg_covar, stream, engine, prior)
+        fit = make(X, covariance_type, n_components, reg_covar, prior)
+        if make is not PlainEM:  # declined steps continue on the plain engine
+            fit = _Fallback(fit, lambda: PlainEM(X, covariance_type, n_components, reg_covar, prior))
+        if n_init == 1:
+            result = fit_mixture(fit, params, max_iter, tol, n, prior)
+        else:  # one ConvergenceWarning at most, for the run that is kept (below)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = fit_mixture(fit, params, max_iter, tol, n, prior)
+        flags, reasons = _degeneracy(
+            result.params, result.responsibilities.sum(axis=0), reg_covar, data_cov, DEGENERATE_TOL
+        )
+        return dataclasses.replace(result, degenerate=flags, degenerate_reasons=reasons, reg_covar=reg_covar)
+
+    degenerate_runs = []
+
+    def score(result):  # lowest first: minus the (penalised) log-likelihood
+        degenerate_runs.append(result.is_degenerate)
+        return -result.penalised_log_likelihood
+
+    reject = (lambda r: r.is_degenerate) if skip_degenerate else None
+    result, scores, _ = best_of_runs(run, n_init, rng, score, reject)
+    result = dataclasses.replace(
+        result, log_likelihoods_per_init=-scores, degenerate_per_init=np.array(degenerate_runs)
+    )
+    if n_init > 1 and not result.converged and max_iter > 0 and tol > 0:
+        warn(
+            f"EM did not converge in max_iter={max_iter} iterations for the best of the "
+            f"{n_init} runs (last change of the per-sample log-likelihood "
+            f"{np.diff(result.history.penalised_log_likelihood[-2:])[0] / n:.3g} >= tol={tol}); "
+            "increase max_iter or tol",
+            ConvergenceWarning,
+        )
+    result = _scaling.unscale_gmm_result(result, e, n, d, c)
+    result = _to_data_units(result, data_prior, data_reg)
+    if skip_degenerate and n_init > 1 and result.is_degenerate:
+        which = int(np.flatnonzero(result.degenerate)[0])
+        warn(
+            f"every one of the {n_init} run(s) ended degenerate; component {which}: "
+            f"{result.degenerate_reasons[which]}. This is a spurious maximiser of the "
+            "likelihood, not a cluster: use prior='default', fewer components or another "
+            "covariance_type",
+            DegenerateWarning,
+        )
+    return result
 
 
-def fit_mixture(engine, params, max_iter, tol, n_samples):
+def _to_data_units(result, prior, reg_covar):
+    """The prior, regulariser and penalised log-likelihoods of ``result`` in the units of X.
+
+    Under a change of units the log-likelihood and the log-prior change by
+    constants (their log-determinant terms), the same for every iterate and
+    every run, so one shift serves the history and every run's value.
+    """
+    params = result.params  # already in the units of X
+    penalised = result.log_likelihood + log_prior(prior, params.means, params.covariances,
+                                                  params.covariance_type)
+    shift = penalised - result.penalised_log_likelihood  # 0 when the units did not change
+    history = dataclasses.replace(
+        result.history, penalised_log_likelihood=result.history.penalised_log_likelihood + shift
+    )
+    return dataclasses.replace(
+        result,
+        prior=prior,
+        reg_covar=reg_covar,
+        penalised_log_likelihood=float(penalised),
+        log_likelihoods_per_init=result.log_likelihoods_per_init + shift,
+        history=history,
+    )
+
+
+def fit_mixture(engine, params, max_iter, tol, n_samples, prior=None):
     """:func:`em` from ``params`` with ``engine``, as a :class:`GMMResult` (shared by gmm and gmm_dask)."""
-    fit = MixtureFit(params.covariance_type, tol, n_samples)
+    fit = MixtureFit(params.covariance_type, tol, n_samples, prior)
     params, ll, n_iter, converged, record = em(engine, params, max_iter, fit)
     R = engine.responsibilities()
+    history = record.build(GMMHistory)
     return GMMResult(
         params=params,
         log_likelihood=ll,
         n_iter=n_iter,
         converged=converged,
-        history=record.build(GMMHistory),
+        history=history,
         responsibilities=R,
         labels=R.argmax(axis=1),
+        penalised_log_likelihood=float(history.penalised_log_likelihood[-1]),
+        prior=prior,
     )
 
 
@@ -469,11 +760,12 @@ class PlainEM:
     final)`` returns the log-likelihood at ``params`` and what the M-step
     needs (here the responsibilities; ``final`` says no M-step will follow);
     ``m_step(statistics)`` returns (weights, means, covariances) arrays;
-    ``responsibilities()`` those of the last E-step's parameters.
+    ``responsibilities()`` those of the last E-step's parameters.  The
+    ``prior`` (MAP-EM) only changes the M-step.
     """
 
-    def __init__(self, X, covariance_type, n_components, reg_covar):
-        self.X, self.ctype, self.reg_covar = X, covariance_type, reg_covar
+    def __init__(self, X, covariance_type, n_components, reg_covar, prior=None):
+        self.X, self.ctype, self.reg_covar, self.prior = X, covariance_type, reg_covar, prior
 
     def e_step(self, params, final=False):
         self.R, ll = _e_step(self.X, params)
@@ -481,7 +773,7 @@ class PlainEM:
 
     def m_step(self, R):
         moments = weighted_moments(self.X, R, SCATTER_LAYOUT[self.ctype])
-        return gaussian_parameters(moments, self.ctype, self.reg_covar)
+        return gaussian_parameters(moments, self.ctype, self.reg_covar, self.prior)
 
     def responsibilities(self):
         return self.R
@@ -512,25 +804,33 @@ class _Fallback:
 
 
 class MixtureFit:
-    """What :func:`em` needs to know about a Gaussian-mixture fit: parameters, stopping rule, record."""
+    """What :func:`em` needs to know about a Gaussian-mixture fit: parameters, stopping rule, record.
+
+    The value the loop tracks is the log-likelihood, plus
+    :func:`~companion.priors.log_prior` with a conjugate prior (MAP-EM).
+    """
 
     name = "EM"
 
-    def __init__(self, covariance_type, tol, n_samples):
-        self.ctype, self.tol, self.n = covariance_type, tol, n_samples
+    def __init__(self, covariance_type, tol, n_samples, prior=None):
+        self.ctype, self.tol, self.n, self.prior = covariance_type, tol, n_samples, prior
 
     def params(self, arrays):
-        return GMMParams(*arrays, self.ctype)
+        return GMMParams._from_m_step(*arrays, self.ctype)
+
+    def value(self, params, estep):
+        # L(theta) + t log p(theta): MAP-EM never decreases it (with reg_covar = 0)
+        return estep[0] + log_prior(self.prior, params.means, params.covariances, self.ctype)
 
     def change(self, old, new):
-        return (new[0] - old[0]) / self.n  # change of the per-sample log-likelihood
+        return (new - old) / self.n  # change of the per-sample (penalised) log-likelihood
 
     def done(self, change):
         return abs(change) < self.tol
 
-    def record(self, params, estep, change):
-        return {"log_likelihood": estep[0], "means": params.means, "weights": params.weights,
-                "covariances": params.covariances}
+    def record(self, params, estep, value, change):
+        return {"log_likelihood": estep[0], "penalised_log_likelihood": value, "means": params.means,
+                "weights": params.weights, "covariances": params.covariances}
 
     def not_converged(self, max_iter, change):
         if self.tol > 0:
@@ -544,25 +844,29 @@ def em(engine, params, max_iter, fit, *, quiet=False):
     """EM from ``params``: the only EM loop of the package.
 
     Iteration :math:`t` is an M-step from the E-step at :math:`\\theta^{(t-1)}`,
-    then the E-step at :math:`\\theta^{(t)}`, whose log-likelihood the
-    stopping rule compares with the previous one.  Every EM fit runs this
-    loop (:func:`gmm`, :func:`~companion.soft_kmeans` and the steps of
-    :func:`~companion.anneal`, :func:`~companion.gmm_dask`); the ``engine``
-    computes the steps (see :class:`PlainEM`), ``fit`` says what the
-    parameters are, when to stop and what to record (see :class:`MixtureFit`).
+    then the E-step at :math:`\\theta^{(t)}`, whose value (the log-likelihood,
+    penalised by the log-prior for MAP-EM; the responsibilities for soft
+    k-means) the stopping rule compares with the previous one.  Every EM fit
+    runs this loop (:func:`gmm`, :func:`~companion.soft_kmeans` and the steps
+    of :func:`~companion.anneal`, :func:`~companion.gmm_dask`); the
+    ``engine`` computes the steps (see :class:`PlainEM`), ``fit`` says what
+    the parameters are, what value to track, when to stop and what to record
+    (see :class:`MixtureFit`).
 
     Returns ``(params, log_likelihood, n_iter, converged, record)``; warns
     with a :class:`ConvergenceWarning` at ``max_iter`` unless ``quiet``.
     """
     ll, stats = estep = engine.e_step(params, max_iter == 0)  # E-step at theta^(0)
-    record = Recorder(**fit.record(params, estep, np.nan))
+    value = fit.value(params, estep)
+    record = Recorder(**fit.record(params, estep, value, np.nan))
     converged, n_iter, change = False, 0, np.nan
     for n_iter in range(1, max_iter + 1):
         params = fit.params(engine.m_step(stats))  # M-step: theta^(t) from the statistics
-        new = engine.e_step(params, n_iter == max_iter)  # E-step at theta^(t)
-        change = fit.change(estep, new)
-        estep, (ll, stats) = new, new
-        record.append(**fit.record(params, estep, change))
+        estep = engine.e_step(params, n_iter == max_iter)  # E-step at theta^(t)
+        new_value = fit.value(params, estep)
+        change = fit.change(value, new_value)
+        (ll, stats), value = estep, new_value
+        record.append(**fit.record(params, estep, value, change))
         if fit.done(change):
             converged = True
             break
@@ -570,5 +874,3 @@ def em(engine, params, max_iter, fit, *, quiet=False):
     if message:
         warn(message, ConvergenceWarning)
     return params, ll, n_iter, converged, record
-
-

@@ -250,16 +250,20 @@ def precision_cholesky(covariances, covariance_type):
     :math:`\\lVert (x-\\mu)^\\top P\\rVert^2` is the Mahalanobis term.  For
     ``diag`` and ``spherical`` it returns :math:`1/\\sqrt{\\sigma^2}` elementwise.
     Raises ``ValueError`` with a remedy if a covariance is not positive definite.
+    The matrices must be symmetric (:class:`~companion.GMMParams` checks that
+    once); only their lower triangles are read.
     """
-    if covariance_type == "full":
-        out = np.empty_like(covariances)
-        for k, Sigma in enumerate(covariances):
-            L = cholesky_factor(Sigma, f"covariances[{k}]")
-            out[k] = np.linalg.solve(L, np.eye(L.shape[0])).T
-        return out
-    if covariance_type == "tied":
-        L = cholesky_factor(covariances, "covariances")
-        return np.linalg.solve(L, np.eye(L.shape[0])).T
+    if covariance_type in ("full", "tied"):
+        mats = covariances.reshape(-1, covariances.shape[-1], covariances.shape[-1])
+        try:
+            L = np.linalg.cholesky(mats)  # one LAPACK call per matrix, batched
+        except np.linalg.LinAlgError:
+            for k, Sigma in enumerate(mats):  # find the culprit for the message
+                cholesky_factor(Sigma, f"covariances[{k}]" if covariance_type == "full" else "covariances")
+            raise  # pragma: no cover (cholesky_factor raised)
+        # P = L^-T, so that Sigma^-1 = P P^T
+        P = np.swapaxes(np.linalg.solve(L, np.broadcast_to(np.eye(L.shape[-1]), L.shape)), 1, 2)
+        return P if covariance_type == "full" else P[0]
     if np.any(covariances <= 0):
         raise ValueError(
             "covariances must be positive. Increase reg_covar, reduce the number "

@@ -14,6 +14,7 @@ __all__ = [
     "cluster_color",
     "plot_clusters",
     "plot_covariance_ellipses",
+    "plot_criterion",
     "ellipse_axes",
     "animation_html",
     "animate_kmeans",
@@ -132,6 +133,51 @@ def plot_covariance_ellipses(ax, params, *, n_std=(1.0, 2.0), alpha=0.9):
                 )
             )
         ax.plot(*mu, marker="+", color="black", ms=10, mew=2)
+    return ax
+
+
+#: Marker of each covariance type in :func:`plot_criterion`.
+COVARIANCE_MARKERS = {"full": "o", "tied": "s", "diag": "^", "spherical": "D"}
+
+
+def plot_criterion(ax, selection, criterion=None, *, mark_best=True):
+    """Information criterion against K, one line per covariance type (as mclust draws BIC).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    selection : GMMSelection
+        From :func:`companion.select_gmm`.
+    criterion : {"bic", "icl", "aic"}, optional
+        Default: the criterion the selection used.  Lower is better.
+    mark_best : bool, default True
+        Ring the chosen model (when ``criterion`` is the one it was chosen by).
+
+    Degenerate fits (``selection.degenerate``) are drawn as hollow markers,
+    not joined to the line: they are spurious, and the selection skips them.
+
+    Returns
+    -------
+    ax
+    """
+    name = criterion or selection.criterion
+    values = selection.values(name)
+    ks = np.asarray(selection.n_components)
+    for j, ctype in enumerate(selection.covariance_types):
+        color = CLUSTER_COLORS[j % len(CLUSTER_COLORS)]
+        marker = COVARIANCE_MARKERS.get(ctype, "o")
+        ok = ~np.asarray(selection.degenerate[:, j])
+        line = np.where(ok, values[:, j], np.nan)
+        ax.plot(ks, line, marker=marker, color=color, label=ctype)
+        if (~ok).any():
+            ax.plot(ks[~ok], values[~ok, j], ls="none", marker=marker, mfc="white", color=color)
+    if mark_best and name == selection.criterion:
+        i, j = selection.best_index
+        ax.plot(ks[i], values[i, j], ls="none", marker="o", ms=16, mfc="none", mec="black", mew=1.5)
+    ax.set_xlabel("number of components $K$")
+    ax.set_ylabel(f"{name.upper()} (lower is better)")
+    ax.set_xticks(ks)
+    ax.legend(title="covariance type")
     return ax
 
 

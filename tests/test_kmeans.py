@@ -409,3 +409,30 @@ def test_bad_arguments(kwargs, exc, match):
 def test_bad_data(X, match):
     with pytest.raises(ValueError, match=match):
         cp.kmeans(X, 1)
+
+
+def test_best_of_runs_prefers_runs_it_does_not_reject():
+    from companion.kmeans import best_of_runs
+
+    values = iter([3.0, 1.0, 2.0, 1.5])
+    best, scores, rejected = best_of_runs(lambda rng: next(values), 4, np.random.default_rng(0),
+                                          lambda v: v, reject=lambda v: v < 1.2)
+    assert best == 1.5 and scores.tolist() == [3.0, 1.0, 2.0, 1.5]
+    assert rejected.tolist() == [False, True, False, False]
+    values = iter([3.0, 1.0])  # every run rejected: the best of them
+    best, _, rejected = best_of_runs(lambda rng: next(values), 2, np.random.default_rng(0),
+                                     lambda v: v, reject=lambda v: True)
+    assert best == 1.0 and rejected.all()
+
+
+@pytest.mark.parametrize("engine", ["plain", "blocked"])
+def test_n_init_labels_belong_to_the_returned_centres(engine):
+    # the engine is shared by the runs: a later run must not overwrite the kept run's labels
+    X = cp.load_faithful().data
+    r = cp.kmeans(X, 3, n_init=20, seed=0, engine=engine)
+    d2 = ((X[:, None, :] - r.centers[None]) ** 2).sum(axis=2)
+    # every label is a nearest centre (up to rounding at exact ties: the blocked engine
+    # computes distances another way, see the package requests on ties)
+    own = d2[np.arange(len(X)), r.labels]
+    np.testing.assert_allclose(own, d2.min(axis=1), rtol=1e-9, atol=1e-9)
+    assert cp.kmeans_objective(X, r.centers, r.labels) == pytest.approx(r.objective, rel=1e-12)

@@ -310,3 +310,171 @@ def test_e_step_with_overflowing_distances_raises_instead_of_nan():
     with pytest.raises(ValueError, match="overflow float64"):
         cp.e_step(X, p)
     assert cp.log_likelihood(X, p) == -np.inf  # the true value is below -1e600: the closest float
+
+
+# --- restarts ----------------------------------------------------------------------------
+
+
+def tied_grid_data():
+    """100 points whose second coordinate is rounded to integers: ML EM can collapse onto ties."""
+    rng = np.random.default_rng(1)
+    return np.column_stack([rng.normal(0, 1, 100), np.round(rng.normal(0, 2, 100))])
+
+
+def test_n_init_keeps_the_best_run_and_every_runs_value():
+    X = data(seed=3)
+    r = cp.gmm(X, 3, n_init=4, seed=11, max_iter=200)
+    children = np.random.default_rng(11).spawn(4)
+    singles = [cp.gmm(X, 3, seed=child, max_iter=200) for child in children]
+    np.testing.assert_array_equal(r.log_likelihoods_per_init, [s.log_likelihood for s in singles])
+    assert r.log_likelihood == max(s.log_likelihood for s in singles)
+    assert r.degenerate_per_init.tolist() == [False] * 4
+    again = cp.gmm(X, 3, n_init=4, seed=11, max_iter=200)  # reproducible from the seed
+    np.testing.assert_array_equal(again.means, r.means)
+    one = cp.gmm(X, 3, seed=11, max_iter=200)  # n_init=1 uses the seed's stream itself
+    np.testing.assert_array_equal(one.log_likelihoods_per_init, [one.log_likelihood])
+
+
+def test_n_init_skips_degenerate_runs():
+    X = tied_grid_data()
+    kw = dict(covariance_type="diag", n_init=10, max_iter=500, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cp.ConvergenceWarning)
+        plain = cp.gmm(X, 4, skip_degenerate=False, **kw)
+        skipped = cp.gmm(X, 4, **kw)
+    # the same ten runs; the plain choice is the spurious one with the highest likelihood
+    np.testing.assert_array_equal(plain.log_likelihoods_per_init, skipped.log_likelihoods_per_init)
+    np.testing.assert_array_equal(plain.degenerate_per_init, skipped.degenerate_per_init)
+    flags = skipped.degenerate_per_init
+    assert 0 < flags.sum() < flags.size
+    assert plain.is_degenerate
+    assert plain.log_likelihood == plain.log_likelihoods_per_init.max()
+    assert not skipped.is_degenerate
+    assert skipped.log_likelihood == skipped.log_likelihoods_per_init[~flags].max()
+
+
+def test_every_run_degenerate_warns():
+    X = tied_grid_data()[:60]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cp.ConvergenceWarning)
+        with pytest.warns(cp.DegenerateWarning, match="spurious maximiser"):
+            r = cp.gmm(X, 5, covariance_type="diag", n_init=3, max_iter=500, seed=0)
+    assert r.degenerate_per_init.all() and r.is_degenerate
+    with warnings.catch_warnings():  # a single run only reports it on the result
+        warnings.simplefilter("ignore", cp.ConvergenceWarning)
+        warnings.simplefilter("error", cp.DegenerateWarning)
+        one = cp.gmm(X, 5, covariance_type="diag", max_iter=500, seed=int(np.random.default_rng(0).integers(9)))
+    assert one.degenerate_per_init.tolist() == [one.is_degenerate]
+
+
+def test_n_init_with_explicit_init_is_rejected():
+    X = data()
+    init = cp.gmm(X, 3, max_iter=0, seed=0).params
+    with pytest.raises(ValueError, match="n_init must be 1 when init is a GMMParams"):
+        cp.gmm(X, 3, init=init, n_init=2)
+
+
+def test_n_init_warns_once_for_the_kept_run():
+    X = data(seed=4)
+    with pytest.warns(cp.ConvergenceWarning, match="best of the 3 runs") as record:
+        cp.gmm(X, 3, n_init=3, max_iter=2, seed=0)
+    assert len([w for w in record if issubclass(w.category, cp.ConvergenceWarning)]) == 1
+
+
+# --- degeneracy --------------------------------------------------------------------------
+
+
+def test_a_component_on_tied_values_is_degenerate():
+    # Old Faithful: waiting times in whole minutes; put one component on the eruptions that
+    # share the most frequent waiting time
+    X = cp.load_faithful().data
+    values, counts = np.unique(X[:, 1], return_counts=True)
+    tied = X[:, 1] == values[np.argmax(counts)]
+    assert tied.sum() >= 10
+    R = np.zeros((len(X), 2))
+    R[tied, 1] = 1.0
+    R[~tied, 0] = 1.0
+    for covariance_type in ("full", "diag"):
+        p = cp.m_step(X, R, covariance_type)
+        flags, reasons = cp.degenerate_components(X, p)
+        assert flags.tolist() == [False, True]
+        assert "lower-dimensional" in reasons[1] and reasons[0] == ""
+
+
+def test_honest_small_clusters_are_not_degenerate():
+    rng = np.random.default_rng(0)
+    big = rng.normal(0.0, 5.0, (300, 2))
+    small = rng.normal([40.0, 40.0], 0.05, (6, 2))  # six points, 100 times narrower than the rest
+    X = np.vstack([big, small])
+    r = cp.gmm(X, 2, seed=0)
+    assert sorted(np.bincount(r.labels).tolist()) == [6, 300]
+    assert r.degenerate.tolist() == [False, False]
+    assert r.degenerate_reasons == ("", "")
+    flags, _ = cp.degenerate_components(X, r)
+    assert not flags.any()
+
+
+def test_too_few_points_for_the_covariance_type():
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(0, 1, (50, 3)), [[20.0, 20.0, 20.0], [21.0, 19.0, 20.5]]])
+    R = np.zeros((52, 2))
+    R[:50, 0] = 1.0
+    R[50:, 1] = 1.0  # two points: N_k = 2 is not above D = 3 for a full covariance
+    flags, reasons = cp.degenerate_components(X, cp.m_step(X, R, "full"))
+    assert flags.tolist() == [False, True] and "N_k = 2 is not above 3" in reasons[1]
+    flags, _ = cp.degenerate_components(X, cp.m_step(X, R, "spherical"))  # two points suffice
+    assert flags.tolist() == [False, False]
+    flags, _ = cp.degenerate_components(X, cp.m_step(X, R, "tied"))
+    assert flags.tolist() == [False, False]
+
+
+def test_degeneracy_is_invariant_to_affine_units():
+    X = tied_grid_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (cp.ConvergenceWarning, cp.DegenerateWarning))
+        a = cp.gmm(X, 4, covariance_type="full", max_iter=300, seed=3)
+    assert a.is_degenerate
+    # the same mixture in other units that mix the axes: y = A x + b
+    A, b, eps = np.array([[3.0, 1.0], [0.5, 0.01]]), np.array([1e3, -7.0]), a.reg_covar
+    S = a.covariances - eps * np.eye(2)  # the data part of every covariance
+    moved = cp.GMMParams(a.weights, a.means @ A.T + b, A @ S @ A.T + eps * np.eye(2), "full")
+    flags, _ = cp.degenerate_components(X @ A.T + b, moved, reg_covar=eps)
+    np.testing.assert_array_equal(flags, a.degenerate)
+
+
+# --- float32 input -----------------------------------------------------------------------
+
+
+def test_float32_data_fit_exactly_like_their_float64_values():
+    X32 = data(seed=5).astype(np.float32)
+    a = cp.gmm(X32, 3, seed=0)
+    b = cp.gmm(X32.astype(np.float64), 3, seed=0)
+    np.testing.assert_array_equal(a.means, b.means)
+    assert a.log_likelihood == b.log_likelihood
+
+
+def test_float32_parameters_are_accepted_as_produced():
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for k in (3, 7, 50):
+        for _ in range(50):
+            w = rng.random(k).astype(np.float32)
+            w /= w.sum()  # normalised in float32: sums to one within ~1e-7 only
+            worst = max(worst, abs(float(w.astype(np.float64).sum()) - 1.0))
+            means = rng.normal(size=(k, 2)).astype(np.float32)
+            A = rng.normal(size=(k, 2, 2)).astype(np.float32)
+            covs = A @ np.swapaxes(A, 1, 2) + np.float32(0.1) * np.eye(2, dtype=np.float32)
+            p = cp.GMMParams(w, means, covs, "full")
+            assert abs(p.weights.sum() - 1.0) < 1e-15  # renormalised in float64
+    assert worst > 1e-8  # float64's tolerance would have rejected some of these
+    # float64 weights keep the float64 tolerance
+    with pytest.raises(ValueError, match="sum to one"):
+        cp.GMMParams([0.5, 0.5 + 1e-7], [[0.0], [1.0]], [1.0, 1.0], "spherical")
+
+
+def test_float32_responsibilities_are_accepted_by_m_step():
+    X = data(seed=6)
+    R = np.random.default_rng(0).random((len(X), 300)).astype(np.float32)
+    R /= R.sum(axis=1, keepdims=True)
+    p = cp.m_step(X, R, "spherical")
+    assert p.n_components == 300

@@ -48,3 +48,26 @@ def test_animation_html_is_deterministic_and_self_contained():
     with pytest.raises(ValueError, match="name must be"):
         animation_html(anim, "bad name")
     anim.to_jshtml()  # render it, so matplotlib does not warn about an unused animation
+
+
+def test_plot_criterion_draws_one_line_per_type_and_hollow_degenerate_fits():
+    from companion.plotting import plot_criterion
+
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.normal(0, 1, 100), np.round(rng.normal(0, 2, 100))])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cp.ConvergenceWarning)
+        sel = cp.select_gmm(X, range(1, 5), ("full", "diag"), n_init=5, max_iter=300, seed=0,
+                            skip_degenerate=False)
+    assert sel.degenerate.any()
+    fig, ax = plt.subplots()
+    plot_criterion(ax, sel)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels.count("full") == 1 and labels.count("diag") == 1
+    hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white"]
+    assert sum(len(line.get_xdata()) for line in hollow) == int(sel.degenerate.sum())
+    plot_criterion(ax, sel, "icl")
+    assert ax.get_ylabel().startswith("ICL")
+    plt.close(fig)

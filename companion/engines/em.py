@@ -376,13 +376,14 @@ class BlockedEM:
 
     ``e_step(params, final)`` returns the log-likelihood and the statistics of
     the M-step (``final``: the responsibilities are kept instead, exactly);
-    ``m_step(S)`` the new (weights, means, covariances); ``responsibilities()``
-    those at the parameters of the last E-step.
+    ``m_step(S)`` the new (weights, means, covariances), with the conjugate
+    ``prior`` if there is one (MAP-EM); ``responsibilities()`` those at the
+    parameters of the last E-step.
     """
 
-    def __init__(self, X, covariance_type, n_components, reg_covar):
+    def __init__(self, X, covariance_type, n_components, reg_covar, prior=None):
         X = np.ascontiguousarray(X)
-        self.X, self.reg_covar = X, reg_covar
+        self.X, self.reg_covar, self.prior = X, reg_covar, prior
         n = X.shape[0]
         ws = self.ws = _EMWorkspace(X, covariance_type, n_components)
         if ws.ctype == "tied":
@@ -404,11 +405,11 @@ class BlockedEM:
 
     def m_step(self, S):
         # the shared M-step from the statistics   (eq-scale-mstep)
-        new = gaussian_parameters(_moments(S, self.ws), self.ws.ctype, self.reg_covar)
+        new = gaussian_parameters(_moments(S, self.ws), self.ws.ctype, self.reg_covar, self.prior)
         if not _floor_harmless(new[2], S, self.ws):
             # small components: redo the E-step exactly, then the M-step
             _, S = _em_pass(self.X, self.params, self.ws, floor=None)
-            new = gaussian_parameters(_moments(S, self.ws), self.ws.ctype, self.reg_covar)
+            new = gaussian_parameters(_moments(S, self.ws), self.ws.ctype, self.reg_covar, self.prior)
         return new
 
     def responsibilities(self):

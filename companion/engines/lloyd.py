@@ -425,6 +425,8 @@ class BlockedLloyd:
         st, ws = self.st, self.ws
         st.set_centers(centers)
         st.with_bounds = False  # (while many points move, bounds do not pay; see above)
+        # a new run (kmeans(n_init > 1) reuses the engine): no bounds from the last one
+        st.have_bounds, self.n_changed = False, self.n_samples
         self.sums = np.zeros((self.k, self.X.shape[1]))
         for part in ws.map(st.assign_all, self.n_samples):  # added in block order
             self.sums += part  # s_k = sum_{z_n = k} (x_n - xbar)   (eq-kmeans-update)
