@@ -74,9 +74,10 @@ def use_book_style(*, retina=True):
     Examples
     --------
     >>> import matplotlib
-    >>> use_book_style()
-    >>> matplotlib.rcParams["font.size"]
-    10.0
+    >>> with matplotlib.rc_context():  # restores the previous style afterwards
+    ...     use_book_style()
+    ...     print(matplotlib.rcParams["font.size"], matplotlib.rcParams["savefig.dpi"])
+    10.0 200.0
     """
     import matplotlib.pyplot as plt
 
@@ -222,7 +223,7 @@ def plot_covariance_ellipses(ax, params, *, n_std=(1.0, 2.0), alpha=0.9):
 # book without a kernel and offline.
 
 
-def animation_html(anim, name):
+def animation_html(anim, name, *, alt=None):
     """Self-contained HTML for ``anim`` with element ids derived from ``name``.
 
     matplotlib's ``to_jshtml`` names the player's elements with a random
@@ -234,6 +235,9 @@ def animation_html(anim, name):
     anim : matplotlib.animation.Animation
     name : str
         Letters, digits and underscores; unique within the page.
+    alt : str, optional
+        Alt text of the player's image: what the animation shows, for readers
+        who cannot see it.
 
     Returns
     -------
@@ -243,7 +247,12 @@ def animation_html(anim, name):
 
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
-    html = anim.to_jshtml(default_mode="once")
+    import matplotlib
+
+    # frames at the figure's own dpi (the book style saves figures at 200 dpi,
+    # which would make every embedded frame four times larger)
+    with matplotlib.rc_context({"savefig.dpi": "figure", "savefig.bbox": None}):
+        html = anim.to_jshtml(default_mode="once")
     ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
     for uid in ids:
         html = html.replace(uid, name)
@@ -252,6 +261,10 @@ def animation_html(anim, name):
     html = re.sub(r"<link rel=\"stylesheet\"\s+href=\"https?://[^\"]*\"\s*/?>", "", html)
     for icon, text in _BUTTON_TEXT.items():
         html = html.replace(f'<i class="fa {icon}"></i>', text)
+    if alt is not None:
+        import html as html_module
+
+        html = html.replace(f'<img id="_anim_img{name}"', f'<img id="_anim_img{name}" alt="{html_module.escape(alt)}"', 1)
     return html
 
 
