@@ -434,6 +434,32 @@ def scrolling_equations(report) -> list[str]:
     return out
 
 
+#: The smallest text of the book style (9 pt tick labels and legends) in CSS px at 100 dpi.
+STYLE_SMALLEST_TEXT_PX = 9 * 100 / 72
+
+
+def small_text_images(report, base_url: str) -> list[str]:
+    """Images that pass the 60% rule but whose smallest book-style text is shown below 11 px."""
+    if report is None:
+        return []
+    out = []
+    for img in report["images"]:
+        if not img["loaded"] or img["shown"] <= 0 or not img["inArticle"]:
+            continue
+        data = image_bytes(img["src"], base_url)
+        if _is_vector(img["attrSrc"] or "", data):
+            continue
+        dpi = (_png_dpi(data) if data else None) or 100.0
+        made_for = img["natural"] / (dpi / 100.0)
+        fraction = min(1.0, img["shown"] / made_for)
+        text_px = STYLE_SMALLEST_TEXT_PX * fraction
+        if fraction >= MIN_DISPLAY_FRACTION and text_px < 11:
+            src = img["attrSrc"] or ""
+            name = src if not src.startswith("data:") else "an embedded animation frame"
+            out.append(f"{name}: {made_for:.0f} px wide, shown at {fraction:.0%}, 9-pt text at {text_px:.1f} px")
+    return out
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -457,10 +483,15 @@ def _report(path: pathlib.Path) -> int:
                 report, events = inspect_page(browser, base_url, page_path, width)
                 found = page_problems(report, events, page_path, width, base_url)
                 scrolling = scrolling_equations(report)
+                small = small_text_images(report, base_url) if width == 1280 else []
                 total += len(found)
                 lines.append(f"### {width} px: {len(found) or 'no'} problem{'s' if len(found) != 1 else ''}")
                 lines.append("")
                 lines += [f"- {p}" for p in found]
+                if small:
+                    lines.append(f"- (passes the 60% rule, but figure text below 11 px: {len(small)} images; "
+                                 "make them at most 6.7 in wide)")
+                    lines += [f"  - {s}" for s in small]
                 if scrolling:
                     lines.append(f"- (passes, but scrolls: {len(scrolling)} display equations wider than the column)")
                     lines += [f"  - {s}" for s in scrolling]
