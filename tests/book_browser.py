@@ -225,7 +225,12 @@ _INSPECT = r"""
 
   const images = Array.from(document.images).map((img) => {
     const r = img.getBoundingClientRect();
+    const fig = img.closest("figure");
+    const number = fig && fig.querySelector(".caption-number");
+    const where = fig ? [number ? number.textContent.trim() : "", fig.id ? `(${fig.id})` : ""].join(" ").trim()
+      : (img.closest(".animation") ? "animation " + img.id.replace("_anim_img", "") : "");
     return {
+      where,
       src: img.currentSrc || img.src, attrSrc: img.getAttribute("src"),
       alt: img.getAttribute("alt"), natural: img.naturalWidth, shown: r.width,
       loaded: img.complete && img.naturalWidth > 0, inArticle: !!img.closest("article"),
@@ -382,12 +387,14 @@ def page_problems(report, events, page_path: str, width: int, base_url: str) -> 
     for img in report["images"]:
         src = img["attrSrc"] or ""
         short = src if not src.startswith("data:") else "an embedded image (data: URI, e.g. an animation frame)"
+        if img.get("where"):
+            short = img["where"]
         if not img["loaded"]:
             problems.append(f"image did not load: {short[:100]}")
             continue
         alt = img["alt"]
         if img["inArticle"] and alt is not None and _looks_like_a_path(alt, src):
-            problems.append(f"image alt text is a file path: {alt[:80]!r}")
+            problems.append(f"image alt text is a file path: {short[:100]} has alt {alt[:40]!r}...")
         elif img["figure"] and not (alt or "").strip():
             problems.append(f"figure image without alt text: {short[:100]}")
         if width == 1280 and img["shown"] > 0:
@@ -455,7 +462,7 @@ def small_text_images(report, base_url: str) -> list[str]:
         text_px = STYLE_SMALLEST_TEXT_PX * fraction
         if fraction >= MIN_DISPLAY_FRACTION and text_px < 11:
             src = img["attrSrc"] or ""
-            name = src if not src.startswith("data:") else "an embedded animation frame"
+            name = img.get("where") or (src if not src.startswith("data:") else "an embedded animation frame")
             out.append(f"{name}: {made_for:.0f} px wide, shown at {fraction:.0%}, 9-pt text at {text_px:.1f} px")
     return out
 
