@@ -124,7 +124,12 @@ def main() -> int:
                 failures.append((path.name, str(exc).strip().splitlines()[-1][:300]))
                 print(f"== reader-run: {path.name} FAILED: {failures[-1][1]}", flush=True)
             else:
-                print(f"== reader-run: {path.name} ran in {time.perf_counter() - t0:.1f} s", flush=True)
+                skipped = sum(
+                    "".join(o.get("text", "")).startswith("Skipped: this cell needs")
+                    for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
+                )
+                note = f" ({skipped} cells skipped: an optional package is not installed)" if skipped else ""
+                print(f"== reader-run: {path.name} ran in {time.perf_counter() - t0:.1f} s{note}", flush=True)
             times[path.name] = time.perf_counter() - t0
             nbformat.write(nb, path)
         run_time = time.perf_counter() - run_start
