@@ -5,8 +5,11 @@
 #                 (lint-imports), then one pytest run: unit tests, doctests,
 #                 nbval over book/*.ipynb and the browser test
 # Other targets: make install, make outputs (re-execute notebooks in place and
-# save their outputs, for nbval), make clean (remove _build), make distclean
-# (also remove .venv).
+# save their outputs, for nbval), make screenshots (full-page PNGs of every
+# page at 1280 and 390 px in _build/screenshots), make reader-run (every
+# notebook downloaded from the built book, run in a clean environment with the
+# documented install line), make format (ruff format the notebooks),
+# make clean (remove _build), make distclean (also remove .venv).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -30,7 +33,7 @@ PYTEST_FLAGS := -n 2 --dist loadfile \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg \
                 --nbval-cell-timeout=300
 
-.PHONY: help install book test nbval outputs clean distclean
+.PHONY: help install book test nbval outputs screenshots reader-run format clean distclean
 
 help:
 	@echo "make book    build the book into _build/html (installs into $(VENV) first)"
@@ -38,6 +41,9 @@ help:
 	@echo "make nbval   only re-run the notebooks and compare them with their stored outputs"
 	@echo "make install only create $(VENV) and install requirements.txt and the package"
 	@echo "make outputs re-execute notebooks in place (NB='book/a.ipynb ...'; default all)"
+	@echo "make screenshots  full-page PNGs of every built page at 1280 and 390 px in _build/screenshots"
+	@echo "make reader-run   run every served notebook in a clean venv with the documented install line"
+	@echo "make format  ruff format the notebooks (NB=...; default all) and check code lines <= 88"
 	@echo "make clean   remove _build;  make distclean  also remove $(VENV)"
 
 install: $(STAMP)
@@ -78,6 +84,23 @@ NB ?= $(wildcard book/*.ipynb)
 outputs: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=python3 $(NB)
+
+# Full-page screenshots of the built book (no rebuild): look before you merge.
+screenshots: $(STAMP)
+	@test -f _build/html/index.html || { echo "no _build/html: run make book first"; exit 1; }
+	$(BIN)/python tests/book_browser.py --screenshots _build/screenshots
+
+# The reader's path (issue 14): the wheel the book serves, installed with the
+# documented line into a clean virtual environment; every notebook from the
+# site's download files executed there.  Needs `make book` first.
+reader-run: $(STAMP)
+	@test -f _build/html/index.html || { echo "no _build/html: run make book first"; exit 1; }
+	$(BIN)/python .ci/reader_run.py
+
+# Format the notebooks' code (ruff, line length 88, settings in pyproject.toml).
+format: $(STAMP)
+	$(BIN)/ruff format $(NB)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_notebook_code_width.py
 
 clean:
 	rm -rf _build

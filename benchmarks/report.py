@@ -189,7 +189,15 @@ def _target(r):
     return ("met" if r["target_met"] else "**missed**") + f": {r['target']}"
 
 
-def write(records, info, directory, *, elapsed=None, load_after=None):
+#: The copy of results.json shipped with the package (companion/data/), which the
+#: book's Performance page reads, so that its notebook also runs when downloaded
+#: alone.  A full run writes both files; tests/test_benchmarks.py checks they agree.
+PACKAGE_RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                               "companion", "data", "benchmark_results.json")
+
+
+def write(records, info, directory, *, elapsed=None, load_after=None, package_copy=None):
+    """Write RESULTS.md and results.json to ``directory`` (and results.json to ``package_copy`` too)."""
     md = markdown(records, info, elapsed=elapsed, load_after=load_after)
     with open(os.path.join(directory, "RESULTS.md"), "w") as f:
         f.write(md)
@@ -200,7 +208,8 @@ def write(records, info, directory, *, elapsed=None, load_after=None):
         "load_average_after": load_after,
         "cases": records,
     }
-    with open(os.path.join(directory, "results.json"), "w") as f:
-        json.dump(payload, f, indent=1)
-        f.write("\n")
+    for path in [os.path.join(directory, "results.json")] + ([package_copy] if package_copy else []):
+        with open(path, "w") as f:
+            json.dump(payload, f, indent=1)
+            f.write("\n")
     return md

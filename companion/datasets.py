@@ -38,6 +38,20 @@ __all__ = [
 def circle_centers(n_clusters, radius=1.0, n_features=2):
     """``n_clusters`` centres evenly spaced on a circle of ``radius`` (first two axes).
 
+    Parameters
+    ----------
+    n_clusters : int
+        Number of centres, at least 1.
+    radius : float, default 1.0
+        Radius of the circle, non-negative.
+    n_features : int, default 2
+        Dimension of the centres, at least 2 (the circle lies in the first two axes).
+
+    Returns
+    -------
+    centers : ndarray, shape (n_clusters, n_features)
+        Centre ``k`` is at angle ``2 pi k / n_clusters``.
+
     Examples
     --------
     >>> circle_centers(4, radius=2.0).round(12).tolist()

@@ -1,15 +1,23 @@
 """Plotting helpers for the book's figures (needs matplotlib).
 
 The algorithms never import this module; matplotlib is imported when a
-helper is first called.  One palette, :data:`CLUSTER_COLORS`, gives cluster
-``k`` the same colour in every figure of a chapter.
+helper is first called.  One style, :data:`BOOK_STYLE` (applied with
+:func:`use_book_style`), sizes every figure for the book's text column; one
+palette, :data:`CLUSTER_COLORS`, gives cluster ``k`` the same colour in every
+figure of a chapter.
 """
 
 from __future__ import annotations
 
+import functools
+from importlib import resources
+
 import numpy as np
 
 __all__ = [
+    "BOOK_STYLE",
+    "COLUMN_WIDTH_INCHES",
+    "use_book_style",
     "CLUSTER_COLORS",
     "cluster_color",
     "plot_clusters",
@@ -22,7 +30,17 @@ __all__ = [
     "animate_annealing",
 ]
 
-#: Colour-blind-friendly palette (Okabe and Ito), cluster k gets entry k mod 8.
+#: Path of the book's Matplotlib style file (shipped with the package).
+BOOK_STYLE = str(resources.files(__package__).joinpath("book.mplstyle"))
+
+#: Width of the book's text column at 1280 px, in inches of a 100-dpi figure
+#: (672 CSS px).  A figure at most this wide is shown at its natural size, so
+#: its text keeps the size the style gives it (at least 11 px on the page).
+COLUMN_WIDTH_INCHES = 6.7
+
+#: Colour-blind-friendly palette (Okabe and Ito) without its yellow, which has
+#: too little contrast on white; cluster k gets entry k mod 8.  The book style
+#: uses the same sequence as its colour cycle, so ``"C0"`` is cluster 0.
 CLUSTER_COLORS = (
     "#0072B2",
     "#E69F00",
@@ -30,9 +48,71 @@ CLUSTER_COLORS = (
     "#CC79A7",
     "#56B4E9",
     "#D55E00",
-    "#F0E442",
     "#000000",
+    "#7F7F7F",
 )
+
+
+def use_book_style(*, retina=True):
+    """Apply the book's figure style, and show inline figures at high resolution.
+
+    Loads :data:`BOOK_STYLE` into Matplotlib's ``rcParams`` (font sizes for
+    the book's column, the palette of :data:`CLUSTER_COLORS`, white
+    background).  Inside IPython it also selects the ``"retina"`` inline
+    format: PNGs at twice the figure's dpi, displayed at half their pixel
+    width, so text stays sharp on high-density screens.  Every chapter calls
+    it once, in its setup cell.
+
+    Parameters
+    ----------
+    retina : bool, default True
+        Select the retina inline format when running inside IPython.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with matplotlib.rc_context():  # restores the previous style afterwards
+    ...     use_book_style()
+    ...     print(matplotlib.rcParams["font.size"], matplotlib.rcParams["savefig.dpi"])
+    10.0 200.0
+    """
+    import matplotlib.pyplot as plt
+
+    plt.style.use(BOOK_STYLE)
+    if retina:
+        _select_retina_format()
+
+
+def _select_retina_format():
+    """Ask IPython's inline backend for 2x PNGs (no-op outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is not a dependency
+        return
+    if get_ipython() is None:
+        return
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - older IPython
+        from IPython.display import set_matplotlib_formats
+    set_matplotlib_formats("retina")
+
+
+def _in_book_style(func):
+    """Run ``func`` with the book's rcParams, so the figures it creates follow the style."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        import matplotlib.pyplot as plt
+
+        with plt.style.context(BOOK_STYLE):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def cluster_color(k):
@@ -189,7 +269,7 @@ def plot_criterion(ax, selection, criterion=None, *, mark_best=True):
 # book without a kernel and offline.
 
 
-def animation_html(anim, name):
+def animation_html(anim, name, *, alt=None):
     """Self-contained HTML for ``anim`` with element ids derived from ``name``.
 
     matplotlib's ``to_jshtml`` names the player's elements with a random
@@ -201,6 +281,9 @@ def animation_html(anim, name):
     anim : matplotlib.animation.Animation
     name : str
         Letters, digits and underscores; unique within the page.
+    alt : str, optional
+        Alt text of the player's image: what the animation shows, for readers
+        who cannot see it.
 
     Returns
     -------
@@ -210,7 +293,12 @@ def animation_html(anim, name):
 
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
-    html = anim.to_jshtml(default_mode="once")
+    import matplotlib
+
+    # frames at the figure's own dpi (the book style saves figures at 200 dpi,
+    # which would make every embedded frame four times larger)
+    with matplotlib.rc_context({"savefig.dpi": "figure", "savefig.bbox": None}):
+        html = anim.to_jshtml(default_mode="once")
     ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
     for uid in ids:
         html = html.replace(uid, name)
@@ -219,6 +307,10 @@ def animation_html(anim, name):
     html = re.sub(r"<link rel=\"stylesheet\"\s+href=\"https?://[^\"]*\"\s*/?>", "", html)
     for icon, text in _BUTTON_TEXT.items():
         html = html.replace(f'<i class="fa {icon}"></i>', text)
+    if alt is not None:
+        import html as html_module
+
+        html = html.replace(f'<img id="_anim_img{name}"', f'<img id="_anim_img{name}" alt="{html_module.escape(alt)}"', 1)
     return html
 
 
@@ -235,12 +327,19 @@ _BUTTON_TEXT = {
 }
 
 
+#: Size of animation frames: text at the book style's size (10 pt = 14 px) in
+#: a frame of 560 x 440 CSS px.  Every frame is embedded in the page as a PNG,
+#: so frames stay at 100 dpi (one frame is about 30-60 kB).
+ANIMATION_FIGSIZE = (5.6, 4.4)
+ANIMATION_DPI = 100
+
+
 def _animation_axes(X, figsize, dpi):
     """A figure for animation frames: fixed margins (no re-layout per frame) and limits that fit ``X``."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.91)
     _frame_limits(ax, X)
     return fig, ax
 
@@ -260,7 +359,8 @@ def _frame_limits(ax, X, pad=0.05):
     ax.set_ylabel("$x_2$")
 
 
-def animate_kmeans(X, result, *, interval=700, figsize=(4.5, 4), dpi=72):
+@_in_book_style
+def animate_kmeans(X, result, *, interval=700, figsize=ANIMATION_FIGSIZE, dpi=ANIMATION_DPI):
     """Lloyd's iterations: frame ``t`` shows the centres ``history.centers[t]`` and the labels they induce.
 
     Parameters
@@ -270,7 +370,8 @@ def animate_kmeans(X, result, *, interval=700, figsize=(4.5, 4), dpi=72):
     interval : int
         Milliseconds per frame.
     figsize, dpi
-        Size of the frames (kept small: every frame is embedded in the page).
+        Size of the frames; the defaults :data:`ANIMATION_FIGSIZE` and
+        :data:`ANIMATION_DPI` show the book style's text at >= 11 px.
 
     Returns
     -------
@@ -303,7 +404,8 @@ def animate_kmeans(X, result, *, interval=700, figsize=(4.5, 4), dpi=72):
     return anim
 
 
-def animate_gmm(X, result, *, interval=400, figsize=(4.5, 4), dpi=72, max_frames=25):
+@_in_book_style
+def animate_gmm(X, result, *, interval=400, figsize=ANIMATION_FIGSIZE, dpi=ANIMATION_DPI, max_frames=25):
     """EM's iterations: the 1- and 2-standard-deviation ellipses of every component moving.
 
     Parameters
@@ -313,7 +415,8 @@ def animate_gmm(X, result, *, interval=400, figsize=(4.5, 4), dpi=72, max_frames
     interval : int
         Milliseconds per frame.
     figsize, dpi
-        Size of the frames (kept small: every frame is embedded in the page).
+        Size of the frames; the defaults :data:`ANIMATION_FIGSIZE` and
+        :data:`ANIMATION_DPI` show the book style's text at >= 11 px.
     max_frames : int
         Longer histories are subsampled (first and last iteration kept).
 
@@ -359,7 +462,8 @@ def animate_gmm(X, result, *, interval=400, figsize=(4.5, 4), dpi=72, max_frames
     return anim
 
 
-def animate_annealing(X, result, *, interval=200, figsize=(4.5, 4), dpi=72, max_frames=30):
+@_in_book_style
+def animate_annealing(X, result, *, interval=200, figsize=ANIMATION_FIGSIZE, dpi=ANIMATION_DPI, max_frames=30):
     """The annealing sweep: soft k-means means at each :math:`\\sigma`, with circles of radius :math:`\\sigma`.
 
     Parameters
@@ -369,7 +473,8 @@ def animate_annealing(X, result, *, interval=200, figsize=(4.5, 4), dpi=72, max_
     interval : int
         Milliseconds per frame.
     figsize, dpi
-        Size of the frames (kept small: every frame is embedded in the page).
+        Size of the frames; the defaults :data:`ANIMATION_FIGSIZE` and
+        :data:`ANIMATION_DPI` show the book style's text at >= 11 px.
     max_frames : int
         Longer schedules are subsampled (first and last step kept).
 

@@ -47,3 +47,22 @@ def test_report_is_written(tmp_path):
     payload = json.loads((tmp_path / "results.json").read_text())
     assert len(payload["cases"]) == 2 and payload["machine"]["numpy"]
     assert (tmp_path / "RESULTS.md").read_text() == md
+
+
+def test_package_ships_the_committed_results():
+    """The Performance page reads companion/data/benchmark_results.json; it must equal benchmarks/results.json."""
+    from importlib.resources import files
+
+    shipped = json.loads(files("companion").joinpath("data/benchmark_results.json").read_text())
+    with open(os.path.join(ROOT, "benchmarks", "results.json")) as f:
+        committed = json.load(f)
+    assert shipped == committed, "run a full `python -m benchmarks` (it writes both) or copy results.json"
+    assert os.path.abspath(report.PACKAGE_RESULTS) == os.path.join(ROOT, "companion", "data", "benchmark_results.json")
+
+
+def test_write_updates_the_package_copy_when_asked(tmp_path):
+    info = report.machine()
+    recs = [cases.kmeans_case(*cases.TINY_KMEANS_SHAPES[0], "fixed", repeats=1)]
+    copy = tmp_path / "copy.json"
+    report.write(recs, info, str(tmp_path), elapsed=1.0, package_copy=str(copy))
+    assert json.loads(copy.read_text()) == json.loads((tmp_path / "results.json").read_text())

@@ -396,5 +396,7 @@ def test_library_source_never_prints():
     import pathlib
 
     for path in pathlib.Path(cp.__file__).parent.rglob("*.py"):
+        if path.name == "notebook.py":
+            continue  # companion.notebook's job is to show values in a reader's notebook
         text = path.read_text()
         assert not re.search(r"^\s*print\(", text, re.M), f"{path.name} prints"

@@ -71,3 +71,63 @@ def test_plot_criterion_draws_one_line_per_type_and_hollow_degenerate_fits():
     plot_criterion(ax, sel, "icl")
     assert ax.get_ylabel().startswith("ICL")
     plt.close(fig)
+
+
+def _relative_luminance(color):
+    def channel(c):
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in matplotlib.colors.to_rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_book_style_is_shipped_and_matches_the_palette():
+    from companion.plotting import BOOK_STYLE, CLUSTER_COLORS
+
+    style = matplotlib.rc_params_from_file(BOOK_STYLE, use_default_template=False)
+    cycle = [matplotlib.colors.to_hex(c["color"]).upper() for c in style["axes.prop_cycle"]]
+    assert cycle == [c.upper() for c in CLUSTER_COLORS]  # "C0" is cluster 0
+    # no yellow on white: every colour has at least 2:1 contrast against white
+    for color in CLUSTER_COLORS:
+        assert (1.05) / (_relative_luminance(color) + 0.05) >= 2.0, color
+
+
+def test_book_style_text_is_at_least_11_px_in_the_column():
+    """A font of s pt in a 100-dpi figure no wider than the column is s * 100/72 px on the page."""
+    from companion.plotting import BOOK_STYLE, COLUMN_WIDTH_INCHES
+
+    style = matplotlib.rc_params_from_file(BOOK_STYLE, use_default_template=False)
+    assert style["figure.dpi"] == 100 and style["savefig.dpi"] >= 200
+    assert style["figure.figsize"][0] <= COLUMN_WIDTH_INCHES
+    sizes = {key: style[key] for key in ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize",
+                                          "ytick.labelsize", "legend.fontsize", "legend.title_fontsize")}
+    for key, size in sizes.items():
+        points = float(size) if not isinstance(size, str) else matplotlib.font_manager.FontProperties(
+            size=size).get_size_in_points()
+        assert points * 100 / 72 >= 11, (key, points)
+
+
+def test_use_book_style_sets_the_rc_params():
+    from companion.plotting import use_book_style
+
+    with matplotlib.rc_context():
+        use_book_style()
+        assert matplotlib.rcParams["font.size"] == 10
+        assert matplotlib.rcParams["savefig.dpi"] == 200
+
+
+def test_animation_frames_follow_the_style():
+    """Frames are 560 px wide at 100 dpi (not the 270 px of before), whatever savefig.dpi says."""
+    import base64
+    import re
+
+    from companion.plotting import ANIMATION_DPI, ANIMATION_FIGSIZE, animate_annealing, animation_html
+
+    X, _ = cp.make_blobs(60, cp.circle_centers(2, 3.0), seed=1)
+    ann = cp.anneal(X, 2, sigmas=cp.geometric_schedule(4.0, 0.5, 4), seed=0)
+    with matplotlib.rc_context({"savefig.dpi": 200}):
+        html = animation_html(animate_annealing(X, ann, max_frames=2), "anneal_test")
+    frame = re.search(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html).group(1)
+    png = base64.b64decode(frame.replace("\\\n", "").replace("\\", ""))
+    width = int.from_bytes(png[16:20], "big")
+    assert width == round(ANIMATION_FIGSIZE[0] * ANIMATION_DPI) == 560

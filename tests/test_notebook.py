@@ -1,0 +1,92 @@
+"""Tests of companion.notebook: glue with and without myst-nb, and the %%requires cell magic."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from companion import notebook
+
+
+def test_glue_uses_myst_nb_when_it_is_installed(monkeypatch):
+    calls = []
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display=True: calls.append((name, value, display))
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    notebook.glue("answer", 42)
+    notebook.glue("shown", 1.5, display=True)
+    assert calls == [("answer", 42, False), ("shown", 1.5, True)]
+
+
+def test_glue_without_myst_nb_prints_a_number(monkeypatch, capsys):
+    # None in sys.modules makes `from myst_nb import glue` raise ImportError
+    monkeypatch.setitem(sys.modules, "myst_nb", None)
+    notebook.glue("kmeans_run_J", 1503.3, display=False)
+    assert capsys.readouterr().out == "kmeans_run_J = 1503.3\n"
+    notebook.glue("label", "k-means++", display=True)
+    assert capsys.readouterr().out == "label = k-means++\n"
+
+
+def test_glue_without_myst_nb_displays_a_figure(monkeypatch, capsys):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    fig, _ = plt.subplots()
+    notebook.glue("fig-demo", fig, display=False)
+    plt.close(fig)
+    assert shown == [fig]
+    assert capsys.readouterr().out == ""
+
+
+def test_glue_without_ipython_prints(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)
+    monkeypatch.setitem(sys.modules, "IPython.display", None)
+    notebook.glue("n", 3)
+    assert capsys.readouterr().out == "n = 3\n"
+
+
+def test_missing_modules():
+    assert notebook.missing_modules("json", "os.path") == []
+    assert notebook.missing_modules("json", "no_such_module_xyz", "no_such.sub") == [
+        "no_such_module_xyz",
+        "no_such.sub",
+    ]
+
+
+@pytest.fixture
+def shell():
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "companion.notebook")
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def test_requires_runs_the_cell_when_the_modules_import(shell):
+    result = shell.run_cell("%%requires json\nimport json\nvalue = json.dumps([1, 2])\n")
+    assert result.success
+    assert shell.user_ns["value"] == "[1, 2]"
+
+
+def test_requires_skips_the_cell_and_says_what_to_install(shell, capsys):
+    result = shell.run_cell("%%requires dask_ml no_such_module_xyz\nvalue_never_set = 1\n")
+    assert result.success
+    assert "value_never_set" not in shell.user_ns
+    out = capsys.readouterr().out
+    assert out.startswith("Skipped: this cell needs ")
+    assert "pip install" in out and "no-such-module-xyz" in out
+
+
+def test_requires_reports_an_error_of_the_cell(shell):
+    result = shell.run_cell("%%requires json\nraise ValueError('boom')\n")
+    assert not result.success
+    assert isinstance(result.error_in_exec, ValueError)
