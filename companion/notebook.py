@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["glue", "requires", "missing_modules", "load_ipython_extension"]
+__all__ = [
+    "glue",
+    "glue_number",
+    "glue_scientific",
+    "scientific",
+    "requires",
+    "missing_modules",
+    "load_ipython_extension",
+]
 
 #: What to ``pip install`` for a module that a chapter may need.
 PIP_NAMES = {"dask": '"dask[array]"', "dask_ml": "dask-ml", "matplotlib": "matplotlib"}
@@ -68,10 +76,111 @@ def _show(name, value):
     except ImportError:  # a plain Python session: nothing rich to show
         print(f"{name} = {value}")
         return
-    if hasattr(value, "savefig") or hasattr(value, "_repr_html_") or hasattr(value, "_repr_png_"):
+    rich = ("_repr_html_", "_repr_png_", "_repr_markdown_")
+    if hasattr(value, "savefig") or any(hasattr(value, attr) for attr in rich):
         ipython_display(value)  # a figure or a rich object: show it as IPython would
     else:
         print(f"{name} = {value}")
+
+
+def _round_significant(value, digits):
+    """``value`` rounded to ``digits`` significant digits (an int when it has that many before the point)."""
+    value = float(value)
+    if value != 0 and abs(value) >= 10 ** (digits - 1):
+        return int(round(value))
+    return float(f"{value:.{digits}g}")
+
+
+def glue_number(name, value, digits=3):
+    """Glue a number rounded to ``digits`` significant digits, for ``{glue:text}`name```.
+
+    Rounding before gluing keeps the stored output stable (the last bits of a
+    float differ between machines) and the prose free of spurious digits.  A
+    value with at least ``digits`` digits before the point is glued as an
+    integer.
+
+    Parameters
+    ----------
+    name : str
+        The key the book's text uses.
+    value : float
+        The number.
+    digits : int, default 3
+        Significant digits kept.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> _round_significant(3.14159, 3), _round_significant(1234.6, 3)
+    (3.14, 1235)
+    """
+    glue(name, _round_significant(value, digits), display=False)
+
+
+def scientific(value, digits=2):
+    r"""``value`` as Markdown maths in scientific notation, e.g. ``$3.9 \times 10^{-9}$``.
+
+    Prose should not show e-notation ("3.9e-09"); this is how the book writes
+    a small or large number.  A mantissa of exactly 1 is left out (``$10^{-12}$``).
+
+    Parameters
+    ----------
+    value : float
+        The number (zero is written ``$0$``).
+    digits : int, default 2
+        Significant digits of the mantissa.
+
+    Returns
+    -------
+    str
+        Markdown with inline maths.
+
+    Examples
+    --------
+    >>> scientific(3.87e-9)
+    '$3.9 \\times 10^{-9}$'
+    >>> scientific(-4.108e8, 3)
+    '$-4.11 \\times 10^{8}$'
+    >>> scientific(1e-12)
+    '$10^{-12}$'
+    """
+    value = float(value)
+    if value == 0:
+        return "$0$"
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    if float(mantissa) == 1:
+        return f"${power}$"
+    if float(mantissa) == -1:
+        return f"$-{power}$"
+    return f"${mantissa} \\times {power}$"
+
+
+def glue_scientific(name, value, digits=2):
+    """Glue ``value`` in scientific notation as Markdown, for ``{glue:md}`name:myst```.
+
+    The ``:myst`` suffix makes myst-nb parse the glued Markdown, so its maths
+    is typeset (without it the page shows the raw TeX).  See :func:`scientific`.
+
+    Parameters
+    ----------
+    name : str
+        The key the book's text uses.
+    value : float
+        The number.
+    digits : int, default 2
+        Significant digits of the mantissa.
+
+    Returns
+    -------
+    None
+    """
+    from IPython.display import Markdown
+
+    glue(name, Markdown(scientific(value, digits)), display=False)
 
 
 def missing_modules(*modules):

@@ -90,3 +90,42 @@ def test_requires_reports_an_error_of_the_cell(shell):
     result = shell.run_cell("%%requires json\nraise ValueError('boom')\n")
     assert not result.success
     assert isinstance(result.error_in_exec, ValueError)
+
+
+def test_glue_number_rounds_to_significant_digits(monkeypatch):
+    calls = []
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display=True: calls.append((name, value, display))
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    notebook.glue_number("a", 3.14159)
+    notebook.glue_number("b", 1234.56)  # as many digits before the point as kept: an int
+    notebook.glue_number("c", 0.000123456, digits=2)
+    notebook.glue_number("d", 0.0)
+    assert calls == [("a", 3.14, False), ("b", 1235, False), ("c", 0.00012, False), ("d", 0.0, False)]
+    assert isinstance(calls[1][1], int)
+
+
+@pytest.mark.parametrize(
+    "value, digits, text",
+    [
+        (3.87e-9, 2, r"$3.9 \times 10^{-9}$"),
+        (-4.108e8, 3, r"$-4.11 \times 10^{8}$"),
+        (1e-12, 2, "$10^{-12}$"),
+        (-1e-3, 2, "$-10^{-3}$"),
+        (9.96e-7, 2, "$10^{-6}$"),  # rounding carries into the exponent
+        (0.0, 2, "$0$"),
+    ],
+)
+def test_scientific(value, digits, text):
+    assert notebook.scientific(value, digits) == text
+
+
+def test_glue_scientific_without_myst_nb_shows_the_markdown(monkeypatch, capsys):
+    import IPython.display
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    notebook.glue_scientific("err", 3.87e-9)
+    assert len(shown) == 1 and shown[0].data == r"$3.9 \times 10^{-9}$"
+    assert capsys.readouterr().out == ""
