@@ -35,7 +35,7 @@ from ._validation import DegenerateWarning, check_choice, check_data, check_int,
 from .gaussians import COVARIANCE_TYPES, GMMParams, _e_step
 from .kmeans import lloyd
 from .mixture import fit_mixture
-from .numerics import _squared_distances
+from .numerics import _nearest
 
 __all__ = [
     "GMMStatistics",
@@ -159,10 +159,21 @@ def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
 class KMeansStatistics:
     """Per-cluster counts and sums of one assignment step over some rows; add with ``+``.
 
+    The sums are kept about a reference point :math:`c` (the mean of the
+    centres the rows were assigned to, the same for every block of one
+    step), so that data far from the origin keep their digits: summing raw
+    coordinates near 1.7e9 would lose about 18 float64 spacings in the
+    centres.  ``+`` moves the second operand's sums to the first one's
+    :math:`c` (:math:`s_k + N_k (c' - c)`; nothing to do when they share it).
+
     Attributes
     ----------
     counts : ndarray, shape (K,)
-    sums : ndarray, shape (K, D)
+        :math:`N_k = \\#\\{n : z_n = k\\}`.
+    centred_sums : ndarray, shape (K, D)
+        :math:`\\sum_{z_n = k} (x_n - c) = N_k(\\bar x_k - c)`.
+    centre : ndarray, shape (D,)
+        The reference point :math:`c`.
     objective : float
         :math:`J` of the rows under the centres they were assigned to.
     n_changed : int
@@ -171,14 +182,23 @@ class KMeansStatistics:
     """
 
     counts: np.ndarray
-    sums: np.ndarray
+    centred_sums: np.ndarray
+    centre: np.ndarray
     objective: float
     n_changed: int
 
+    @property
+    def sums(self):
+        """:math:`\\sum_{z_n = k} x_n = N_k c + \\sum_{z_n = k}(x_n - c)`, shape (K, D)."""
+        return self.counts[:, None] * self.centre + self.centred_sums
+
     def __add__(self, other):
+        shift = other.centre - self.centre  # other's sums about this centre: s_k + N_k (c' - c)
+        moved = other.centred_sums + other.counts[:, None] * shift if np.any(shift) else other.centred_sums
         return KMeansStatistics(
             self.counts + other.counts,
-            self.sums + other.sums,
+            self.centred_sums + moved,
+            self.centre,
             self.objective + other.objective,
             self.n_changed + other.n_changed,
         )
@@ -199,29 +219,32 @@ def kmeans_statistics(X, centers, previous=None):
     ([2, 1], [1.0, 9.0], 2.0)
     """
     X = check_data(X)
-    # distances in coordinates centred on the centres' mean: no cancellation far from the origin
+    # distances expanded about the centres' mean (no cancellation far from the origin),
+    # certified as in cp.assign: the labels are those of the in-memory assignment step
     c = centers.mean(axis=0)
-    Xc = X - c
-    labels = np.argmin(_squared_distances(Xc, centers - c), axis=1)  # (eq-kmeans-assign)
+    labels = _nearest(X, centers, centre=c)  # (eq-kmeans-assign)
     if previous is None:
         n_changed = X.shape[0]
     else:
-        n_changed = int(np.count_nonzero(labels != np.argmin(_squared_distances(Xc, previous - c), axis=1)))
-    counts, sums = cluster_sums(X, labels, centers.shape[0])
+        n_changed = int(np.count_nonzero(labels != _nearest(X, previous, centre=c)))
+    # sums of x_n - c, so that data far from the origin keep their digits
+    counts, sums = cluster_sums(X - c, labels, centers.shape[0])
     diff = X - centers[labels]
     return KMeansStatistics(
         counts=counts,
-        sums=sums,
+        centred_sums=sums,
+        centre=c,
         objective=float(np.einsum("nd,nd->", diff, diff)),
         n_changed=n_changed,
     )
 
 
 def centers_from_statistics(stats, previous):
-    """New centres :math:`\\mu_k = S_k / N_k`; an empty cluster keeps its previous centre."""
+    """New centres :math:`\\mu_k = c + \\sum_{z_n=k}(x_n - c) / N_k`; an empty cluster keeps its previous centre."""
     counts = stats.counts
-    # mu_k = S_k / N_k   (eq-kmeans-update)
-    return np.where(counts[:, None] > 0, stats.sums / np.maximum(counts, 1)[:, None], previous)
+    # mu_k = sum_{z_n = k} x_n / N_k   (eq-kmeans-update), about the reference point c
+    means = stats.centre + stats.centred_sums / np.maximum(counts, 1)[:, None]
+    return np.where(counts[:, None] > 0, means, previous)
 
 
 def _row_blocks(X):
@@ -299,7 +322,7 @@ class DaskLloyd:
         final = self.centers
         c = final.mean(axis=0)
         return self.X.map_blocks(
-            lambda b: np.argmin(_squared_distances(np.asarray(b, dtype=np.float64) - c, final - c), axis=1),
+            lambda b: _nearest(np.asarray(b, dtype=np.float64), final, centre=c),
             drop_axis=1,
             dtype=np.intp,
         )
