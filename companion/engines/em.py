@@ -82,9 +82,10 @@ FEATURE_CACHE_BYTES = 1 << 30
 # is laid out (K, rows) so that
 # the log-sum-exp reduces over the first axis (elementwise over rows, fast),
 # the responsibilities are computed in place, and the sufficient statistics
-# of the M-step are one more product, R @ features^T, per block (the sums of
-# eq-scale-statistics).  The blocks are shared among the threads; their
-# statistics are added in block order.
+# of the M-step are one more product, R @ features^T, per block: raw moments
+# about the data mean, turned into the statistics of eq-scale-statistics by
+# eq-scale-scatter (accurate while _em_safe holds).  The blocks are shared
+# among the threads; their statistics are added in block order.
 
 class _EMBuffers:
     """One thread's buffers for a block of ``b`` rows."""
@@ -230,7 +231,7 @@ def _em_safe(params, ws):
 
     Expanding ``(x-mu)^T Lambda (x-mu)`` loses about
     ``eps * ||P||_F^2 (max_n ||x_n||^2 + ||mu_k||^2)`` (centred coordinates),
-    and the scatter ``T_k - N_k m_k m_k^T`` formed from the summed features
+    and the scatter ``G_k - N_k xbar_k xbar_k^T`` formed from the summed features
     as much relative to the covariance.  The log-densities are certified row
     by row (:class:`_Certificate`), the statistics are not: beyond 1e-6
     (clusters far apart compared with their spreads, far-away outliers
@@ -381,7 +382,8 @@ def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor, cert=None):
         R_out[s:e] = A.T
     if not stats:
         return ll, None
-    # S_k = sum_n r_nk [features_n]: N_k, S_k and the parts of T_k a type needs   (eq-scale-statistics)
+    # sum_n r_nk [features_n]: N_k, N_k (xbar_k - xbar) and the parts of G_k a type needs
+    # (raw moments about xbar, eq-scale-scatter)
     S = np.zeros((ws.k, ws.f_stats))
     if ws.ctype == "tied":
         Zs = buf.Zs[:, :m]
@@ -414,7 +416,7 @@ def _em_pass(X, params, ws, *, stats=True, R_out=None, floor=None):
         return _em_block(X, W, P, ws, ws.bufs[w], s, min(s + rows, n), stats, R_out, floor, cert)
 
     parts = map_blocks(block, ws.n_blocks, ws.workers)
-    # the sums over blocks of rows   (eq-scale-statistics)
+    # the sums over blocks of rows (raw moments about xbar, eq-scale-scatter)
     ll = 0.0
     for part_ll, _ in parts:
         ll += part_ll
@@ -430,26 +432,26 @@ def _moments(S, ws):
     """Centred :class:`Moments` from the statistics of :func:`_em_pass` (coordinates centred on x-bar)."""
     d, ctype = ws.d, ws.ctype
     Nk = S[:, -1]  # N_k = sum_n r_nk   (eq-scale-statistics)
-    # S_k = sum_n r_nk (x_n - xbar)   (eq-scale-statistics)
+    # N_k (xbar_k - xbar) = sum_n r_nk (x_n - xbar)
     Sx = S[:, -d - 1 : -1] if ctype == "full" else S[:, :d]
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.where(Nk[:, None] > 0, Sx / Nk[:, None], 0.0)  # m_k - xbar = S_k / N_k   (eq-gmm-mstep-mean)
+        m = np.where(Nk[:, None] > 0, Sx / Nk[:, None], 0.0)  # xbar_k - xbar   (eq-gmm-mstep-mean)
     if ctype == "full":
         q = len(ws.iu[0])
         i, j = ws.iu
         W = np.empty((ws.k, d, d))
         W[:, i, j] = S[:, :q]
         W[:, j, i] = S[:, :q]
-        # W_k = T_k - N_k m_k m_k^T   (eq-scale-scatter; centred x)
+        # S_k = G_k - N_k xbar_k xbar_k^T   (eq-scale-scatter; about xbar)
         W -= Sx[:, :, None] * m[:, None, :]
         W = 0.5 * (W + np.swapaxes(W, 1, 2))
     elif ctype == "tied":
-        W = ws.scatter - Sx.T @ m  # sum_k W_k = sum_n x x^T - sum_k N_k m_k m_k^T   (eq-scale-scatter)
+        W = ws.scatter - Sx.T @ m  # sum_k S_k = sum_n x x^T - sum_k N_k xbar_k xbar_k^T   (eq-scale-scatter)
         W = 0.5 * (W + W.T)
     elif ctype == "diag":
-        W = np.maximum(S[:, d : 2 * d] - Sx * m, 0.0)  # diag W_k = diag T_k - N_k m_k^2   (eq-scale-scatter)
+        W = np.maximum(S[:, d : 2 * d] - Sx * m, 0.0)  # diag S_k = diag G_k - N_k xbar_k^2   (eq-scale-scatter)
     else:
-        # tr W_k = tr T_k - N_k ||m_k||^2   (eq-scale-scatter)
+        # tr S_k = tr G_k - N_k ||xbar_k||^2   (eq-scale-scatter)
         W = np.maximum(S[:, d] - np.einsum("kd,kd->k", Sx, m), 0.0)
     return Moments(Nk, m + ws.mean, W, SCATTER_LAYOUT[ctype], ws.mean)
 
@@ -473,7 +475,7 @@ class BlockedEM:
             ws.scatter = np.zeros((ws.d, ws.d))
             for s in range(0, n, ws.rows):
                 xc = ws.centred(s, min(s + ws.rows, n))
-                ws.scatter += xc @ xc.T  # sum_k T_k = sum_n x_n x_n^T (centred)   (eq-scale-statistics)
+                ws.scatter += xc @ xc.T  # sum_k G_k = sum_n x_n x_n^T (about xbar)   (eq-scale-scatter)
         ws.r2 = np.einsum("dn,dn->n", ws.XcT, ws.XcT)  # ||x_n - xbar||^2, for the certificate
         ws.radius2 = float(np.max(ws.r2))
         self.R, self.R_params, self.params = None, None, None
