@@ -427,16 +427,8 @@ def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
         Initial centres.
     max_iter : int
     scheduler : str, dask.distributed.Client, callable, Executor or None
-        Which Dask scheduler runs the maps, passed to ``dask.compute``.  An
-        explicit value wins (``"threads"``, ``"processes"``,
-        ``"synchronous"``, ``"distributed"``, a ``Client``, ...).  ``None``
-        leaves the choice to Dask, which takes, in this order: the
-        ``"scheduler"`` set in ``dask.config`` (creating a
-        ``dask.distributed.Client`` with ``set_as_default=True``, the
-        default, writes ``scheduler="dask.distributed"`` there, so a
-        connected Client is normally found this way); else the default
-        ``Client``, if one is connected; else the collection's own default,
-        here the local threaded scheduler (``dask.base.get_scheduler``).
+        As in :func:`gmm_dask` (explicit argument, else ``dask.config``'s
+        ``"scheduler"``, else the default Client, else threads).
 
     Returns
     -------

@@ -638,7 +638,7 @@ def _uncertain_log_rows(a, x_sq, s, c_max, bound):
     its responsibility is then below exp(-LOG_DENSITY_CUTOFF), exact or computed.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        t = LOG_DENSITY_ATOL / s - c_max  # s (x_sq + c_max) <= ATOL  <=>  x_sq <= t
+        t = np.float64(LOG_DENSITY_ATOL) / s - c_max  # s (x_sq + c_max) <= ATOL  <=>  x_sq <= t
         if x_sq.size == 0 or float(np.max(x_sq)) <= t:
             return np.empty(0, dtype=np.intp)
         cand = np.flatnonzero(~(x_sq <= t))

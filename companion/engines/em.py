@@ -326,7 +326,7 @@ class _Certificate:
         self.cabs = 0.5 * np.abs(W[:, -1])
         # coef (s_max (r2_n + max mu2) + max |c| / 2) <= ATOL  <=>  r2_n <= t
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            t = ((LOG_DENSITY_ATOL / self.coef - float(np.max(self.cabs))) / float(np.max(self.s))
+            t = ((np.float64(LOG_DENSITY_ATOL) / self.coef - np.max(self.cabs)) / np.max(self.s)
                  - float(np.max(self.mu2)))
             if ws.radius2 <= t:  # every row (ordinary data): no pass at all
                 self.rows = np.empty(0, dtype=np.intp)
