@@ -270,7 +270,7 @@ def kmeans_statistics(X, centers, previous=None):
 
 
 def centers_from_statistics(stats, previous):
-    """New centres :math:`\\mu_k = c + \\sum_{z_n=k}(x_n - c) / N_k`; an empty cluster keeps its previous centre."""
+    """New centres :math:`\\mu_k = c + \\sum_{z_n=k}(x_n - c) / N_k`; an empty cluster keeps its previous one."""
     counts = stats.counts
     # mu_k = sum_{z_n = k} x_n / N_k   (eq-kmeans-update), about the reference point c
     means = stats.centre + stats.centred_sums / np.maximum(counts, 1)[:, None]

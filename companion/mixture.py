@@ -267,7 +267,8 @@ def e_step(X, params):
     terms that matter may err by more than 1e-10 through that expansion
     (clusters far apart compared with their spreads, say) is recomputed
     from :math:`x_n - \\mu_k`, as ``full`` always is, so the
-    responsibilities are within about 2e-10 of the exact ones
+    responsibilities are within about 2e-10 of those the differences give,
+    also for clusters far apart compared with their spreads
     (:func:`~companion.numerics.log_gaussian_matrix`).
 
     Examples

@@ -59,11 +59,11 @@ def squared_distances(X, centers):
 
     computed with the expanded norm (one matrix product per block of rows),
     about the mean :math:`c` of the centres when that is far from the origin
-    compared with their spread (else about the origin).  **Guarantee:** every entry is
-    within a relative error of :data:`DISTANCE_RTOL` (``1e-8``) of the exact
-    squared distance between the given rows, whatever their offset from the
-    origin and however far apart the clusters are (zero where a point equals
-    a centre).  The expanded form's rounding error is bounded for every
+    compared with their spread (else about the origin).  **Guarantee:**
+    every entry is within a relative error of :data:`DISTANCE_RTOL`
+    (``1e-8``) of the exact squared distance between the given rows,
+    whatever their offset from the origin and however far apart the clusters
+    are (zero where a point equals a centre).  The expanded form's rounding error is bounded for every
     entry by :math:`\\beta_D (\\lVert x_n - c\\rVert^2 + \\lVert \\mu_k - c\\rVert^2)`
     with :math:`\\beta_D = 2(D + 4)\\varepsilon_{\\mathrm{mach}}`
     (:func:`expansion_error_coefficient`); the entries where that bound
@@ -144,8 +144,10 @@ def expansion_error_coefficient(n_features):
     :math:`4u(\\lVert x\\rVert^2+\\lVert\\mu\\rVert^2)`.  In all
     :math:`(2D + 8)u = (D + 4)\\varepsilon_{\\mathrm{mach}}`; this returns twice
     that, which also covers the higher-order terms and the form without
-    :math:`\\lVert x\\rVert^2` of the blocked engine.  (A rounding bound of
-    the package; no book equation.)
+    :math:`\\lVert x\\rVert^2` that the assignment steps compare.  It is at
+    least the book's ``{eq}`eq-scale-expanded-bound```,
+    :math:`(D + 2)\\varepsilon_{\\mathrm{mach}}(\\lVert x\\rVert + \\lVert\\mu\\rVert)^2
+    \\le 2(D + 2)\\varepsilon_{\\mathrm{mach}}(\\lVert x\\rVert^2 + \\lVert\\mu\\rVert^2)`.
     """
     return 2.0 * (n_features + 4) * _EPS
 
@@ -323,7 +325,8 @@ def _nearest(X, centers, x_sq=None, centre=None):
 def _nearest_terms(C, rows):
     """``-2 C``, ``||mu_k||^2`` on ``rows`` rows, its maximum and beta_D, for :func:`_nearest_chunk`."""
     c_sq = np.einsum("kd,kd->k", C, C)
-    return -2.0 * C, np.tile(c_sq, (max(rows, 1), 1)), float(np.max(c_sq)), expansion_error_coefficient(C.shape[1])
+    coef = expansion_error_coefficient(C.shape[1])
+    return -2.0 * C, np.tile(c_sq, (max(rows, 1), 1)), float(np.max(c_sq)), coef
 
 
 def _nearest_of_rows(X, centers, rows, x_sq=None):
@@ -530,7 +533,8 @@ def log_gaussian_matrix(X, means, prec_chol, covariance_type, log_weights=None):
     * tied (:math:`\\Sigma^{-1} = PP^\\top`, :math:`y = P^\\top \\tilde x`):
       :math:`\\beta_D(\\lVert y_n\\rVert^2 + \\lVert m_k\\rVert^2) + 2\\sqrt{q_{nk}}\\,e_{nk} + e_{nk}^2`,
       where :math:`q_{nk}` bounds the Mahalanobis term and
-      :math:`e_{nk} = D\\varepsilon_{\\mathrm{mach}}\\lVert P\\rVert_F(\\lVert\\tilde x_n\\rVert + \\lVert\\tilde\\mu_k\\rVert)`
+      :math:`e_{nk} = D\\varepsilon_{\\mathrm{mach}}\\lVert P\\rVert_F
+      (\\lVert\\tilde x_n\\rVert + \\lVert\\tilde\\mu_k\\rVert)`
       bounds the rounding of the whitening product.
 
     Half of it bounds the error of the log-density.  A row in which some
@@ -569,7 +573,8 @@ def log_gaussian_matrix(X, means, prec_chol, covariance_type, log_weights=None):
 
         def bound(rows):
             e = w * (np.sqrt(x_sq[rows])[:, None] + np.sqrt(c_sq)[None, :])
-            expanded = beta * (np.einsum("nd,nd->n", Y[rows], Y[rows])[:, None] + np.einsum("kd,kd->k", M, M)[None, :])
+            y_sq = np.einsum("nd,nd->n", Y[rows], Y[rows])
+            expanded = beta * (y_sq[:, None] + np.einsum("kd,kd->k", M, M)[None, :])
             return expanded + 2.0 * np.sqrt(maha[rows] + expanded) * e + e * e
 
         # ||y||^2 <= ||P||_F^2 ||x||^2 and sqrt(q) e <= 2 D eps ||P||_F^2 (||x||^2 + ||mu||^2)

@@ -341,7 +341,8 @@ class _Certificate:
             return
         cols = self.rows[lo:hi] - s
         with np.errstate(over="ignore", invalid="ignore"):
-            delta = self.coef * (self.s[:, None] * (self.mu2[:, None] + self.r2[s + cols][None, :]) + self.cabs[:, None])
+            r2 = self.r2[s + cols]
+            delta = self.coef * (self.s[:, None] * (self.mu2[:, None] + r2[None, :]) + self.cabs[:, None])
             Ac = A[:, cols]
             floor = np.max(Ac - delta, axis=0) - LOG_DENSITY_CUTOFF
             matters = ~(Ac + delta <= floor[None, :])
@@ -352,9 +353,8 @@ class _Certificate:
             with np.errstate(divide="ignore"):
                 log_pi = np.log(p.weights)
             # log pi_k + log N(x_n | mu_k, Sigma_k) from x_n - mu_k   (eq-gmm-normal)
-            A[:, bad] = log_gaussian_matrix(
-                self.X[s + bad], p.means, _full_precision_cholesky(p._prec_chol, p.covariance_type, k, d), "full", log_pi
-            ).T
+            P = _full_precision_cholesky(p._prec_chol, p.covariance_type, k, d)
+            A[:, bad] = log_gaussian_matrix(self.X[s + bad], p.means, P, "full", log_pi).T
 
 
 def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor, cert=None):
