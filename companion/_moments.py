@@ -7,22 +7,23 @@ same small statistics, and turns them into parameters with the same code:
 * **Lloyd** needs per-cluster counts and sums (:func:`cluster_sums`); empty
   clusters follow one policy (:func:`relocate_empty`).
 * **EM** needs, per component, :math:`N_k = \\sum_n r_{nk}`, the weighted mean
-  :math:`m_k = \\sum_n r_{nk} x_n / N_k` and the *centred* scatter
-  :math:`W_k = \\sum_n r_{nk} (x_n - m_k)(x_n - m_k)^\\top`, held in
-  :class:`Moments`.  Centred statistics of two sets of rows merge exactly
-  with the pairwise formula of Chan, Golub and LeVeque (:meth:`Moments.merge`),
+  :math:`\\bar x_k = \\sum_n r_{nk} x_n / N_k` and the *centred* scatter
+  :math:`S_k = \\sum_n r_{nk} (x_n - \\bar x_k)(x_n - \\bar x_k)^\\top`
+  (the book's ``eq-scale-statistics``), held in :class:`Moments`.  Centred
+  statistics of two sets of rows merge exactly with the pairwise formula of
+  Chan, Golub and LeVeque (:meth:`Moments.merge`, the book's ``eq-scale-merge``),
 
   .. math::
 
-      N = N_a + N_b,\\quad m = m_a + \\frac{N_b}{N}(m_b - m_a),\\quad
-      W = W_a + W_b + \\frac{N_a N_b}{N}(m_b - m_a)(m_b - m_a)^\\top ,
+      N = N_a + N_b,\\quad \\bar x = \\bar x_a + \\frac{N_b}{N}(\\bar x_b - \\bar x_a),\\quad
+      S = S_a + S_b + \\frac{N_a N_b}{N}(\\bar x_b - \\bar x_a)(\\bar x_b - \\bar x_a)^\\top ,
 
-  so no step ever forms the raw moment :math:`\\sum_n r_{nk} x_n x_n^\\top`,
-  whose difference with :math:`N_k m_k m_k^\\top` cancels catastrophically
-  when the data sit far from the origin (timestamps, say).
+  so no step ever forms the raw moment :math:`G_k = \\sum_n r_{nk} x_n x_n^\\top`,
+  whose difference with :math:`N_k \\bar x_k \\bar x_k^\\top` (``eq-scale-scatter``)
+  cancels catastrophically when the data sit far from the origin (timestamps, say).
 
 The covariance type is chosen once, through two small tables: which summary
-of :math:`W_k` a type needs (:data:`SCATTER_LAYOUT`: the full matrices, their
+of :math:`S_k` a type needs (:data:`SCATTER_LAYOUT`: the full matrices, their
 sum over components, their diagonals or their traces; engines compute only
 that) and how that summary becomes a covariance (:data:`COVARIANCE_FROM_SCATTER`,
 the book's ``eq-gmm-mstep-cov``).  :func:`gaussian_parameters` is the whole
@@ -34,7 +35,10 @@ parameters.
 References
 ----------
 T. F. Chan, G. H. Golub and R. J. LeVeque, "Updating formulae and a pairwise
-algorithm for computing sample variances", COMPSTAT 1982.
+algorithm for computing sample variances", Stanford CS-TR-79-773 (1979),
+and COMPSTAT 1982; the analysis is in their "Algorithms for computing the
+sample variance: analysis and recommendations", The American Statistician
+37 (1983).
 """
 
 from __future__ import annotations
@@ -59,12 +63,12 @@ __all__ = [
 #: responsibility gets the data mean as its mean instead of 0/0.
 DELTA = 10 * np.finfo(np.float64).eps
 
-#: The summary of the scatter matrices W_k each covariance type needs.
+#: The summary of the scatter matrices S_k each covariance type needs.
 SCATTER_LAYOUT = {"full": "full", "tied": "pooled", "diag": "diag", "spherical": "trace"}
 
 _SUMMARIES = {
     "full": lambda W: W,  # (K, D, D)
-    "pooled": lambda W: W.sum(axis=0),  # sum_k W_k, (D, D)
+    "pooled": lambda W: W.sum(axis=0),  # sum_k S_k, (D, D)
     "diag": lambda W: np.diagonal(W, axis1=1, axis2=2).copy(),  # (K, D)
     "trace": lambda W: np.trace(W, axis1=1, axis2=2),  # (K,)
 }
@@ -78,13 +82,13 @@ def _add_to_diagonal(S, value):
 
 #: Covariances from (summary of W, N_k + delta, D, reg_covar)   (eq-gmm-mstep-cov)
 COVARIANCE_FROM_SCATTER = {
-    # Sigma_k = W_k / N_k + eps I
+    # Sigma_k = S_k / N_k + eps I
     "full": lambda W, Nk, d, reg: _add_to_diagonal(W / Nk[:, None, None], reg),
-    # Sigma = sum_k W_k / N + eps I
+    # Sigma = sum_k S_k / N + eps I
     "tied": lambda W, Nk, d, reg: _add_to_diagonal(W / Nk.sum(), reg),
-    # (Sigma_k)_dd = (W_k)_dd / N_k + eps
+    # (Sigma_k)_dd = (S_k)_dd / N_k + eps
     "diag": lambda W, Nk, d, reg: W / Nk[:, None] + reg,
-    # sigma_k^2 = tr W_k / (D N_k) + eps
+    # sigma_k^2 = tr S_k / (D N_k) + eps
     "spherical": lambda W, Nk, d, reg: W / (d * Nk) + reg,
 }
 
@@ -98,9 +102,9 @@ class Moments:
     Nk : ndarray, shape (K,)
         :math:`N_k = \\sum_n r_{nk}`.
     means : ndarray, shape (K, D)
-        :math:`m_k`; the centre of the rows for a component with :math:`N_k = 0`.
+        :math:`\\bar x_k`; the centre of the rows for a component with :math:`N_k = 0`.
     scatter : ndarray
-        :math:`W_k` in the layout ``layout`` (see :data:`SCATTER_LAYOUT`).
+        :math:`S_k` in the layout ``layout`` (see :data:`SCATTER_LAYOUT`).
     layout : {"full", "pooled", "diag", "trace"}
     centre : ndarray, shape (D,)
         Mean of the rows, :math:`\\bar x` (the mean of a component with no weight).
@@ -113,7 +117,7 @@ class Moments:
     centre: np.ndarray
 
     def merge(self, other):
-        """The moments of the union of two disjoint sets of rows (Chan, Golub and LeVeque)."""
+        """The moments of the union of two disjoint sets of rows (Chan, Golub and LeVeque; ``eq-scale-merge``)."""
         if self.layout != "full" or other.layout != "full":
             raise ValueError("only moments with full scatter matrices can be merged")
         Na, Nb = self.Nk, other.Nk
@@ -121,8 +125,8 @@ class Moments:
         with np.errstate(invalid="ignore", divide="ignore"):
             fb = np.where(N > 0, Nb / N, 0.0)
         delta = other.means - self.means
-        means = self.means + fb[:, None] * delta  # m = m_a + (N_b / N)(m_b - m_a)
-        # W = W_a + W_b + (N_a N_b / N) delta delta^T
+        means = self.means + fb[:, None] * delta  # xbar = xbar_a + (N_b / N)(xbar_b - xbar_a)   (eq-scale-merge)
+        # S = S_a + S_b + (N_a N_b / N) delta delta^T   (eq-scale-merge)
         scatter = self.scatter + other.scatter + (Na * fb)[:, None, None] * delta[:, :, None] * delta[:, None, :]
         ta, tb = Na.sum(), Nb.sum()
         centre = self.centre + (tb / (ta + tb) if ta + tb > 0 else 0.0) * (other.centre - self.centre)
@@ -141,14 +145,14 @@ class Moments:
 def weighted_moments(X, R, layout="full"):
     """:class:`Moments` of the rows of ``X`` weighted by the columns of ``R``, in two passes.
 
-    The first pass gives :math:`N_k` and :math:`m_k`, the second the scatter
-    about :math:`m_k` (only the summary ``layout`` needs), so nothing cancels
+    The first pass gives :math:`N_k` and :math:`\\bar x_k`, the second the scatter
+    about :math:`\\bar x_k` (only the summary ``layout`` needs), so nothing cancels
     however far the data sit from the origin.
     """
     Nk = R.sum(axis=0)  # N_k = sum_n r_nk
     centre = X.mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        # m_k = sum_n r_nk x_n / N_k, computed about the data mean   (eq-gmm-mstep-mean)
+        # xbar_k = sum_n r_nk x_n / N_k, computed about the data mean   (eq-gmm-mstep-mean)
         means = centre + (R.T @ (X - centre)) / Nk[:, None]
     means[Nk <= 0] = centre
     k, d = R.shape[1], X.shape[1]
@@ -156,7 +160,7 @@ def weighted_moments(X, R, layout="full"):
         W = np.empty((k, d, d))
         for j in range(k):
             diff = X - means[j]
-            # W_k = sum_n r_nk (x_n - m_k)(x_n - m_k)^T
+            # S_k = sum_n r_nk (x_n - xbar_k)(x_n - xbar_k)^T   (eq-scale-statistics)
             W[j] = (R[:, j, None] * diff).T @ diff
         W = 0.5 * (W + np.swapaxes(W, 1, 2))
         scatter = W if layout == "full" else W.sum(axis=0)
@@ -164,7 +168,7 @@ def weighted_moments(X, R, layout="full"):
         W = np.empty((k, d))
         for j in range(k):
             diff = X - means[j]
-            W[j] = R[:, j] @ (diff * diff)  # diagonal of W_k
+            W[j] = R[:, j] @ (diff * diff)  # diagonal of S_k
         scatter = W if layout == "diag" else W.sum(axis=1)
     return Moments(Nk, means, scatter, layout, centre)
 
@@ -184,22 +188,22 @@ def _posterior_mode(m, Nk, covariance_type, reg_covar, prior):
     """Means and covariances of the MAP M-step (Fraley and Raftery 2007), see gaussian_parameters."""
     t = prior.strength
     kappa = t * prior.shrinkage  # the mean's prior is worth kappa observations
-    diff = m.means - prior.mean  # m_k - mu_P
-    # mu_k = (N_k m_k + kappa mu_P) / (N_k + kappa)
+    diff = m.means - prior.mean  # xbar_k - mu_P
+    # mu_k = (N_k xbar_k + kappa mu_P) / (N_k + kappa)
     means = m.means - (kappa / (Nk + kappa))[:, None] * diff
     f = Nk * kappa / (Nk + kappa)
-    # Lambda + W_k + (N_k kappa / (N_k + kappa)) (m_k - mu_P)(m_k - mu_P)^T, in the type's layout
-    S = t * np.asarray(prior.scale_for(covariance_type)) + m.scatter + _outer_layout(f, diff, m.layout)
+    # Psi_k = t Lambda + S_k + (N_k kappa / (N_k + kappa)) (xbar_k - mu_P)(xbar_k - mu_P)^T, in the type's layout
+    Psi = t * np.asarray(prior.scale_for(covariance_type)) + m.scatter + _outer_layout(f, diff, m.layout)
     c = prior.pseudo_count(covariance_type, Nk.size)
     d = m.means.shape[1]
-    if covariance_type == "full":  # Sigma_k = S_k / (N_k + nu + D + 2) + eps I
-        return means, _add_to_diagonal(S / (Nk + c)[:, None, None], reg_covar)
-    if covariance_type == "tied":  # Sigma = S / (N + nu + D + 1 + K) + eps I
-        return means, _add_to_diagonal(S / (Nk.sum() + c), reg_covar)
-    if covariance_type == "diag":  # sigma_kj^2 = S_kj / (N_k + nu + 3) + eps
-        return means, S / (Nk + c)[:, None] + reg_covar
-    # sigma_k^2 = S_k / (D N_k + nu + D + 2) + eps
-    return means, S / (d * Nk + c) + reg_covar
+    if covariance_type == "full":  # Sigma_k = Psi_k / (N_k + nu + D + 2) + eps I
+        return means, _add_to_diagonal(Psi / (Nk + c)[:, None, None], reg_covar)
+    if covariance_type == "tied":  # Sigma = Psi / (N + nu + D + 1 + K) + eps I
+        return means, _add_to_diagonal(Psi / (Nk.sum() + c), reg_covar)
+    if covariance_type == "diag":  # sigma_kj^2 = Psi_kj / (N_k + nu + 3) + eps
+        return means, Psi / (Nk + c)[:, None] + reg_covar
+    # sigma_k^2 = Psi_k / (D N_k + nu + D + 2) + eps
+    return means, Psi / (d * Nk + c) + reg_covar
 
 
 def gaussian_parameters(moments, covariance_type, reg_covar, prior=None):
@@ -207,8 +211,8 @@ def gaussian_parameters(moments, covariance_type, reg_covar, prior=None):
 
     .. math::
 
-        \\pi_k = \\frac{N_k}{N}, \\qquad \\mu_k = m_k, \\qquad
-        \\Sigma_k = \\frac{W_k}{N_k} + \\epsilon I
+        \\pi_k = \\frac{N_k}{N}, \\qquad \\mu_k = \\bar x_k, \\qquad
+        \\Sigma_k = \\frac{S_k}{N_k} + \\epsilon I
 
     (``eq-gmm-mstep-weights``, ``eq-gmm-mstep-mean``, ``eq-gmm-mstep-cov``),
     with ``tied``, ``diag`` and ``spherical`` from the table
@@ -225,9 +229,9 @@ def gaussian_parameters(moments, covariance_type, reg_covar, prior=None):
 
     .. math::
 
-        \\mu_k = \\frac{N_k m_k + \\kappa_t \\mu_{\\mathcal P}}{N_k + \\kappa_t}, \\qquad
-        \\Sigma_k = \\frac{t\\Lambda + W_k + \\frac{N_k\\kappa_t}{N_k+\\kappa_t}
-              (m_k-\\mu_{\\mathcal P})(m_k-\\mu_{\\mathcal P})^\\top}{N_k + t(\\nu + D + 2)} + \\epsilon I
+        \\mu_k = \\frac{N_k \\bar x_k + \\kappa_t \\mu_{\\mathcal P}}{N_k + \\kappa_t}, \\qquad
+        \\Sigma_k = \\frac{t\\Lambda + S_k + \\frac{N_k\\kappa_t}{N_k+\\kappa_t}
+              (\\bar x_k-\\mu_{\\mathcal P})(\\bar x_k-\\mu_{\\mathcal P})^\\top}{N_k + t(\\nu + D + 2)} + \\epsilon I
 
     for ``full``; the other types restrict the numerator to their layout (its
     sum over components, its diagonal, its trace) and divide by

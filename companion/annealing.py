@@ -3,23 +3,24 @@
 At a large :math:`\\sigma` every responsibility is :math:`1/K` and every
 mean of soft k-means sits at the data mean :math:`\\bar x`.  Lowering
 :math:`\\sigma` slowly, warm-starting each fit from the previous means, the
-means stay together until :math:`\\sigma^2` falls below the largest
-eigenvalue :math:`\\lambda_{\\max}` of the data covariance, then split along
-its eigenvector, and split again at lower :math:`\\sigma` until, as
-:math:`\\sigma\\to 0`, the iteration becomes Lloyd's algorithm
-:cite:`rose1998,mackay2003`.
+means stay together until :math:`\\sigma^2` falls below :math:`\\rho(C)`,
+the largest eigenvalue of the data covariance :math:`C` (divisor
+:math:`N`), then split along its eigenvector, and split again at lower
+:math:`\\sigma` until, as :math:`\\sigma\\to 0`, the iteration becomes
+Lloyd's algorithm :cite:`rose1998,mackay2003`.
 
 The critical value follows from linearising one soft k-means step about
 the collapsed solution: a perturbation :math:`\\delta` of the means is
-multiplied by :math:`C/\\sigma^2` (C the data covariance), so the collapsed
-solution is stable exactly while :math:`\\sigma^2 > \\lambda_{\\max}(C)`;
-in Rose's temperature :math:`T = 2\\sigma^2` this is
-:math:`T_c = 2\\lambda_{\\max}`.
+multiplied by :math:`C/\\sigma^2`, so the collapsed solution is stable
+exactly while :math:`\\sigma^2 > \\rho(C)`: :math:`\\sigma_c^2 = \\rho(C)`.
+In Rose's temperature, :math:`2\\sigma^2`, the critical value is
+:math:`2\\rho(C)` :cite:`rose1990statistical,rose1998`.  (The book writes
+:math:`\\rho(A)` for the largest eigenvalue of a symmetric matrix; no
+:math:`\\lambda`, which is DP-means' penalty, and no :math:`T`.)
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,9 @@ from .kmeans import LLOYD_ENGINES, _objective, lloyd
 from .mixture import em
 
 __all__ = ["AnnealingResult", "anneal", "critical_sigma", "geometric_schedule"]
+
+#: Iterations allowed to the final Lloyd run of :func:`anneal` (as :func:`~companion.kmeans`).
+LLOYD_MAX_ITER = 300
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +85,14 @@ class AnnealingResult:
         ``max_iter`` left means that are not a soft k-means fixed point.
     history : AnnealingHistory
         The same per-step record with the initialisation as entry 0.
+    lloyd_n_iter : int
+        Iterations of the final Lloyd run (from the last step's means, at
+        most :data:`LLOYD_MAX_ITER`); ``cp.kmeans(X, K, init=means[-1])``
+        makes the same run.
+    lloyd_converged : bool
+        Whether the final Lloyd run reached a fixed point; when it did not,
+        ``centers`` and ``labels`` are not one (a :class:`ConvergenceWarning`
+        says so).
     """
 
     sigmas: np.ndarray
@@ -91,6 +103,8 @@ class AnnealingResult:
     objective: float
     converged: np.ndarray = None
     history: AnnealingHistory = None
+    lloyd_n_iter: int = None
+    lloyd_converged: bool = None
 
     def n_distinct(self, atol=1e-3):
         """Number of distinct means at each step (means closer than ``atol`` count once)."""
@@ -105,10 +119,12 @@ class AnnealingResult:
 
 
 def critical_sigma(X):
-    """:math:`\\sigma_c = \\sqrt{\\lambda_{\\max}}`, the largest :math:`\\sigma` at which the collapsed solution splits.
+    """:math:`\\sigma_c = \\sqrt{\\rho(C)}`, the largest :math:`\\sigma` at which the collapsed solution splits.
 
-    :math:`\\lambda_{\\max}` is the largest eigenvalue of the (biased, 1/N)
-    covariance of ``X``.
+    :math:`\\sigma_c^2 = \\rho(C)`, the largest eigenvalue of the covariance
+    :math:`C` of ``X`` with divisor :math:`N` (not :math:`N - 1`); in Rose's
+    temperature :math:`2\\sigma^2` the critical value is :math:`2\\rho(C)`
+    :cite:`rose1990statistical,rose1998`.
 
     Examples
     --------
@@ -140,7 +156,8 @@ def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, 
     ``perturbation``; without it the symmetric solution is a fixed point and
     the means could never separate) and soft k-means runs to its stopping
     rule.
-    A final Lloyd run from the last means gives hard centres.
+    A final Lloyd run from the last means gives hard centres (its iterations
+    and convergence are ``lloyd_n_iter`` and ``lloyd_converged``).
 
     Parameters
     ----------
@@ -169,7 +186,10 @@ def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, 
     -----
     ConvergenceWarning
         If some steps stopped at ``max_iter`` (the message says which); their
-        means, and what is read from them, are not converged.
+        means, and what is read from them, are not converged.  Also, like
+        every k-means fit, if the final Lloyd run did not reach a fixed point
+        in :data:`LLOYD_MAX_ITER` iterations (``lloyd_converged`` is then
+        False).
 
     Examples
     --------
@@ -215,9 +235,9 @@ def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, 
             "or tol, or use a finer schedule",
             ConvergenceWarning,
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        final = lloyd(make_engine(X, n_clusters), mu, 300)
+    # the final Lloyd run: its iterations and convergence are recorded, and it
+    # warns like every k-means fit when it stops at LLOYD_MAX_ITER
+    final = lloyd(make_engine(X, n_clusters), mu, LLOYD_MAX_ITER)
     return AnnealingResult(
         sigmas=sigmas.copy(),
         means=h["means"][1:],
@@ -227,4 +247,6 @@ def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, 
         objective=_objective(X, final.centers, final.labels),
         converged=h["converged"][1:],
         history=AnnealingHistory(**h),
+        lloyd_n_iter=final.n_iter,
+        lloyd_converged=final.converged,
     )

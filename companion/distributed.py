@@ -1,27 +1,37 @@
 """EM and Lloyd as map-reduce over sufficient statistics, and a Dask driver.
 
-One EM iteration needs the data only through per-component sums
-(the book's ``{eq}`eq-scale-statistics```),
+One EM iteration needs the data only through per-component statistics of
+the E-step (the book's ``{eq}`eq-scale-statistics```),
 
 .. math::
 
     N_k = \\sum_n r_{nk}, \\qquad
-    S_k = \\sum_n r_{nk}\\, x_n, \\qquad
-    T_k = \\sum_n r_{nk}\\, x_n x_n^\\top ,
+    \\bar x_k = \\frac{1}{N_k}\\sum_n r_{nk}\\, x_n, \\qquad
+    S_k = \\sum_n r_{nk}\\, (x_n - \\bar x_k)(x_n - \\bar x_k)^\\top ,
 
-plus the log-likelihood :math:`\\sum_n \\log p(x_n\\mid\\theta)`.  Each sum
-splits over blocks of rows, so the E-step is a *map* (statistics of each
-block, :func:`gmm_statistics`) and the M-step starts with a *reduce* (their
-sum) followed by a cheap function of the totals
-(:func:`params_from_statistics`).  Lloyd's algorithm is the same with
-one-hot responsibilities (:func:`kmeans_statistics`).
+plus the log-likelihood :math:`\\sum_n \\log p(x_n\\mid\\theta)`.  The
+statistics of a block of rows are one *map* (:func:`gmm_statistics`); two
+blocks' statistics merge exactly by the pairwise formula of Chan, Golub and
+LeVeque (``eq-scale-merge``, :class:`GMMStatistics` ``+``), which is the
+*reduce*; the M-step is a cheap function of the merged statistics
+(:func:`params_from_statistics`, ``eq-scale-mstep``).  The raw moments
+:math:`N_k\\bar x_k = \\sum_n r_{nk} x_n` and
+:math:`G_k = \\sum_n r_{nk} x_n x_n^\\top` would add up over blocks too, but
+:math:`S_k = G_k - N_k\\bar x_k\\bar x_k^\\top` (``eq-scale-scatter``) cancels
+catastrophically for data far from the origin, so they are never formed.
+Lloyd's algorithm is the same with one-hot responsibilities
+(:func:`kmeans_statistics`: counts and sums about a reference point).
 
 :func:`gmm_dask` and :func:`kmeans_dask` run these maps over the blocks of
 a ``dask.array`` (rows chunked, features in one chunk) with any Dask
-scheduler: the local threaded scheduler by default, or a
-``dask.distributed`` cluster once a ``Client`` is connected.  Dask is
+scheduler (see their ``scheduler`` argument for which one runs).  Dask is
 imported only when these two functions are called; the rest of
 :mod:`companion` never needs it.
+
+References
+----------
+T. F. Chan, G. H. Golub and R. J. LeVeque, "Updating formulae and a pairwise
+algorithm for computing sample variances", Stanford CS-TR-79-773 (1979).
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from ._validation import DegenerateWarning, check_choice, check_data, check_int,
 from .gaussians import COVARIANCE_TYPES, GMMParams, _e_step
 from .kmeans import lloyd
 from .mixture import fit_mixture
-from .numerics import _squared_distances
+from .numerics import _nearest
 
 __all__ = [
     "GMMStatistics",
@@ -53,11 +63,13 @@ __all__ = [
 class GMMStatistics:
     """Sufficient statistics of one E-step over some rows; add them with ``+``.
 
-    They are kept *centred*: per component the weight, the weighted mean and
-    the scatter about that mean, which merge exactly with Chan, Golub and
-    LeVeque's pairwise formula (see :mod:`companion._moments`), so data far
-    from the origin lose no digits.  The raw sums of ``eq-scale-statistics``
-    are available as ``Sx`` and ``Sxx``.
+    They are kept *centred* (``eq-scale-statistics``): per component the
+    weight, the weighted mean and the scatter about that mean, which merge
+    exactly with Chan, Golub and LeVeque's pairwise formula
+    (``eq-scale-merge``, see :mod:`companion._moments`), so data far from the
+    origin lose no digits.  No raw sum is stored; ``Sx`` and ``Sxx`` compute
+    the raw moments :math:`N_k\\bar x_k` and :math:`G_k` from them, for
+    comparison.
 
     Attributes
     ----------
@@ -66,9 +78,9 @@ class GMMStatistics:
     Nk : ndarray, shape (K,)
         :math:`N_k = \\sum_n r_{nk}`.
     means : ndarray, shape (K, D)
-        :math:`m_k = \\sum_n r_{nk} x_n / N_k`.
+        :math:`\\bar x_k = \\sum_n r_{nk} x_n / N_k`.
     scatter : ndarray, shape (K, D, D)
-        :math:`W_k = \\sum_n r_{nk} (x_n - m_k)(x_n - m_k)^\\top`.
+        :math:`S_k = \\sum_n r_{nk} (x_n - \\bar x_k)(x_n - \\bar x_k)^\\top`.
     log_likelihood : float
         :math:`\\sum_n \\log p(x_n\\mid\\theta)` over the rows.
     """
@@ -81,12 +93,16 @@ class GMMStatistics:
 
     @property
     def Sx(self):
-        """:math:`S_k = \\sum_n r_{nk} x_n = N_k m_k`, shape (K, D)."""
+        """:math:`\\sum_n r_{nk} x_n = N_k \\bar x_k`, shape (K, D) (formed on request; not what is merged)."""
         return self.Nk[:, None] * self.means
 
     @property
     def Sxx(self):
-        """:math:`T_k = \\sum_n r_{nk} x_n x_n^\\top = W_k + N_k m_k m_k^\\top` (eq-scale-scatter), shape (K, D, D)."""
+        """:math:`G_k = \\sum_n r_{nk} x_n x_n^\\top = S_k + N_k \\bar x_k \\bar x_k^\\top` (eq-scale-scatter), shape (K, D, D).
+
+        Formed on request; far from the origin it carries the cancellation
+        that the centred statistics avoid.
+        """
         return self.scatter + self.Nk[:, None, None] * self.means[:, :, None] * self.means[:, None, :]
 
     def moments(self):
@@ -101,6 +117,13 @@ class GMMStatistics:
 
 def gmm_statistics(X, params):
     """E-step on a block of rows, reduced to its sufficient statistics (the *map*).
+
+    The E-step is :func:`companion.e_step` (certified against the rounding
+    of the expanded quadratic forms); the statistics are centred, :math:`N_k`,
+    :math:`\\bar x_k` and :math:`S_k` of ``eq-scale-statistics``, computed in
+    two passes over the block (the mean, then the scatter about it), so
+    blocks far from the origin keep their digits.  Add the results of
+    several blocks with ``+`` (``eq-scale-merge``).
 
     Parameters
     ----------
@@ -123,18 +146,17 @@ def gmm_statistics(X, params):
     """
     X = check_data(X)
     R, ll = _e_step(X, params)  # r_nk and sum_n log p(x_n | theta)
-    m = weighted_moments(X, R, "full")  # N_k, m_k and W_k, two passes over the block
+    m = weighted_moments(X, R, "full")  # N_k, xbar_k and S_k, two passes over the block   (eq-scale-statistics)
     return GMMStatistics(n=X.shape[0], Nk=m.Nk, means=m.means, scatter=m.scatter, log_likelihood=ll)
 
 
 def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
-    """The M-step from summed statistics (the end of the *reduce*).
+    """The M-step from merged statistics (the end of the *reduce*; ``eq-scale-mstep``).
 
     .. math::
 
-        \\pi_k = \\frac{N_k}{N},\\quad \\mu_k = m_k,\\quad
-        \\Sigma_k = \\frac{W_k}{N_k} + \\epsilon I
-        \\;\\Bigl(= \\frac{T_k}{N_k} - \\mu_k\\mu_k^\\top + \\epsilon I\\Bigr)
+        \\pi_k = \\frac{N_k}{N},\\quad \\mu_k = \\bar x_k,\\quad
+        \\Sigma_k = \\frac{S_k}{N_k} + \\epsilon I
 
     with ``tied``, ``diag`` and ``spherical`` derived exactly as in
     :func:`companion.m_step` (the same function computes both).
@@ -159,10 +181,21 @@ def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
 class KMeansStatistics:
     """Per-cluster counts and sums of one assignment step over some rows; add with ``+``.
 
+    The sums are kept about a reference point :math:`c` (the mean of the
+    centres the rows were assigned to, the same for every block of one
+    step), so that data far from the origin keep their digits: summing raw
+    coordinates near 1.7e9 would lose about 18 float64 spacings in the
+    centres.  ``+`` moves the second operand's sums to the first one's
+    :math:`c` (:math:`s_k + N_k (c' - c)`; nothing to do when they share it).
+
     Attributes
     ----------
     counts : ndarray, shape (K,)
-    sums : ndarray, shape (K, D)
+        :math:`N_k = \\#\\{n : z_n = k\\}`.
+    centred_sums : ndarray, shape (K, D)
+        :math:`\\sum_{z_n = k} (x_n - c) = N_k(\\bar x_k - c)`.
+    centre : ndarray, shape (D,)
+        The reference point :math:`c`.
     objective : float
         :math:`J` of the rows under the centres they were assigned to.
     n_changed : int
@@ -171,14 +204,23 @@ class KMeansStatistics:
     """
 
     counts: np.ndarray
-    sums: np.ndarray
+    centred_sums: np.ndarray
+    centre: np.ndarray
     objective: float
     n_changed: int
 
+    @property
+    def sums(self):
+        """:math:`\\sum_{z_n = k} x_n = N_k c + \\sum_{z_n = k}(x_n - c)`, shape (K, D)."""
+        return self.counts[:, None] * self.centre + self.centred_sums
+
     def __add__(self, other):
+        shift = other.centre - self.centre  # other's sums about this centre: s_k + N_k (c' - c)
+        moved = other.centred_sums + other.counts[:, None] * shift if np.any(shift) else other.centred_sums
         return KMeansStatistics(
             self.counts + other.counts,
-            self.sums + other.sums,
+            self.centred_sums + moved,
+            self.centre,
             self.objective + other.objective,
             self.n_changed + other.n_changed,
         )
@@ -187,9 +229,17 @@ class KMeansStatistics:
 def kmeans_statistics(X, centers, previous=None):
     """Assignment step on a block of rows, reduced to counts and sums (the *map*).
 
-    ``previous`` (the centres of the iteration before) is used only to count
-    how many labels changed, which is what the stopping rule needs without
-    keeping any labels between iterations.
+    The labels are those of :func:`companion.assign` (certified against the
+    rounding of the expanded distances, here expanded about
+    :math:`c`, the mean of ``centers``); the sums are of :math:`x_n - c`
+    (``centred_sums``; ``sums`` adds :math:`N_k c` back), so that data far
+    from the origin keep their digits: at an offset of 1.7e9 the centres are
+    then as accurate as in memory, where raw sums lost about 18 float64
+    spacings.  Every block of one step gets the same ``centers``, hence the
+    same :math:`c`, and ``+`` adds their sums as they are.  ``previous``
+    (the centres of the iteration before) is used only to count how many
+    labels changed, which is what the stopping rule needs without keeping
+    any labels between iterations.
 
     Examples
     --------
@@ -199,29 +249,32 @@ def kmeans_statistics(X, centers, previous=None):
     ([2, 1], [1.0, 9.0], 2.0)
     """
     X = check_data(X)
-    # distances in coordinates centred on the centres' mean: no cancellation far from the origin
+    # distances expanded about the centres' mean (no cancellation far from the origin),
+    # certified as in cp.assign: the labels are those of the in-memory assignment step
     c = centers.mean(axis=0)
-    Xc = X - c
-    labels = np.argmin(_squared_distances(Xc, centers - c), axis=1)  # (eq-kmeans-assign)
+    labels = _nearest(X, centers, centre=c)  # (eq-kmeans-assign)
     if previous is None:
         n_changed = X.shape[0]
     else:
-        n_changed = int(np.count_nonzero(labels != np.argmin(_squared_distances(Xc, previous - c), axis=1)))
-    counts, sums = cluster_sums(X, labels, centers.shape[0])
+        n_changed = int(np.count_nonzero(labels != _nearest(X, previous, centre=c)))
+    # sums of x_n - c, so that data far from the origin keep their digits
+    counts, sums = cluster_sums(X - c, labels, centers.shape[0])
     diff = X - centers[labels]
     return KMeansStatistics(
         counts=counts,
-        sums=sums,
+        centred_sums=sums,
+        centre=c,
         objective=float(np.einsum("nd,nd->", diff, diff)),
         n_changed=n_changed,
     )
 
 
 def centers_from_statistics(stats, previous):
-    """New centres :math:`\\mu_k = S_k / N_k`; an empty cluster keeps its previous centre."""
+    """New centres :math:`\\mu_k = c + \\sum_{z_n=k}(x_n - c) / N_k`; an empty cluster keeps its previous one."""
     counts = stats.counts
-    # mu_k = S_k / N_k   (eq-kmeans-update)
-    return np.where(counts[:, None] > 0, stats.sums / np.maximum(counts, 1)[:, None], previous)
+    # mu_k = sum_{z_n = k} x_n / N_k   (eq-kmeans-update), about the reference point c
+    means = stats.centre + stats.centred_sums / np.maximum(counts, 1)[:, None]
+    return np.where(counts[:, None] > 0, means, previous)
 
 
 def _row_blocks(X):
@@ -299,7 +352,7 @@ class DaskLloyd:
         final = self.centers
         c = final.mean(axis=0)
         return self.X.map_blocks(
-            lambda b: np.argmin(_squared_distances(np.asarray(b, dtype=np.float64) - c, final - c), axis=1),
+            lambda b: _nearest(np.asarray(b, dtype=np.float64), final, centre=c),
             drop_axis=1,
             dtype=np.intp,
         )
@@ -310,8 +363,9 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
 
     The iterations are those of :func:`companion.gmm` started from ``init``
     (the same loop, :func:`companion.mixture.em`, and the same stopping rule
-    on the per-sample log-likelihood), with the :class:`DaskEM` engine: only
-    the order of the floating-point sums differs.
+    on the per-sample log-likelihood), with the :class:`DaskEM` engine.  The
+    sums are formed differently (per block, then merged pairwise), so the
+    iterates agree with the in-memory ones to rounding.
 
     Parameters
     ----------
@@ -321,9 +375,17 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
         Initial parameters; their ``covariance_type`` is used throughout.
     max_iter, tol, reg_covar
         As in :func:`companion.gmm`.
-    scheduler : str or None
-        Passed to ``dask.compute`` (``None``: the default scheduler, which is a
-        connected ``dask.distributed.Client`` if there is one, else threads).
+    scheduler : str, dask.distributed.Client, callable, Executor or None
+        Which Dask scheduler runs the maps, passed to ``dask.compute``.  An
+        explicit value wins (``"threads"``, ``"processes"``,
+        ``"synchronous"``, ``"distributed"``, a ``Client``, ...).  ``None``
+        leaves the choice to Dask, which takes, in this order: the
+        ``"scheduler"`` set in ``dask.config`` (creating a
+        ``dask.distributed.Client`` with ``set_as_default=True``, the
+        default, writes ``scheduler="dask.distributed"`` there, so a
+        connected Client is normally found this way); else the default
+        ``Client``, if one is connected; else the collection's own default,
+        here the local threaded scheduler (``dask.base.get_scheduler``).
 
     Returns
     -------
@@ -345,9 +407,12 @@ def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
     with the :class:`DaskLloyd` engine: each iteration maps
     :func:`kmeans_statistics` over the blocks (with the new and the previous
     centres, so that the number of changed labels is known without storing
-    labels) and reduces by summation; it stops when no label changed, and
-    reproduces the in-memory iterates from the same ``init`` up to the order
-    of floating-point sums (which can decide an exact tie the other way: the
+    labels) and reduces by summation; it stops when no label changed.  Its
+    labels are those of the in-memory assignment step (certified against the
+    rounding of the expanded distances) and its sums are kept about the mean
+    of the centres, so it reproduces the in-memory iterates from the same
+    ``init`` up to the order of floating-point sums, also for data far from
+    the origin or clusters far apart (that order can decide an exact tie the other way: the
     result is a fixed point of this engine's steps, which unlike
     :func:`companion.kmeans` it does not confirm with the plain steps, the
     data not being in memory).  An empty cluster keeps its previous centre (a
@@ -361,7 +426,9 @@ def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
     init : array_like, shape (n_clusters, n_features)
         Initial centres.
     max_iter : int
-    scheduler : str or None
+    scheduler : str, dask.distributed.Client, callable, Executor or None
+        As in :func:`gmm_dask` (explicit argument, else ``dask.config``'s
+        ``"scheduler"``, else the default Client, else threads).
 
     Returns
     -------

@@ -44,7 +44,7 @@ from ._moments import cluster_sums
 from ._record import Recorder
 from ._validation import ConvergenceWarning, check_data, check_int, check_labels, check_real, warn
 from .kmeans import _check_centers_like, _objective
-from .numerics import _squared_distances
+from .numerics import _nearest
 
 __all__ = ["DPMeansHistory", "DPMeansResult", "dp_means", "dp_means_objective"]
 
@@ -105,7 +105,7 @@ class DPMeansResult:
     def predict(self, X):
         """Nearest centre for new points (no new clusters are opened)."""
         X = check_data(X)
-        return np.argmin(_squared_distances(X, self.centers), axis=1)
+        return _nearest(X, self.centers)  # certified nearest centre (companion.numerics)
 
 
 def dp_means_objective(X, centers, labels, lam):
@@ -126,7 +126,7 @@ def _assignment_pass(X, centers, lam):
     opening only the distances to the new centre are added.
     """
     n = X.shape[0]
-    new_labels = _squared_distances(X, centers).argmin(axis=1)
+    new_labels = _nearest(X, centers)  # certified nearest centre (companion.numerics)
     # the threshold test uses the exact distance to the chosen centre: the
     # expanded norm can leave a point a tiny positive distance from a centre
     # sitting on it, which with lam = 0 would reopen that cluster forever

@@ -165,10 +165,8 @@ def _weighted_log_prob(X, params):
     """log pi_k + log N(x_n | mu_k, Sigma_k), shape (N, K)."""
     with np.errstate(divide="ignore"):
         log_pi = np.log(params.weights)
-    return (
-        log_gaussian_matrix(X, params.means, params._prec_chol, params.covariance_type)
-        + log_pi[None, :]
-    )
+    # log pi_k + log N(x_n | mu_k, Sigma_k), certified per row (see log_gaussian_matrix)
+    return log_gaussian_matrix(X, params.means, params._prec_chol, params.covariance_type, log_pi)
 
 
 

@@ -37,7 +37,7 @@ from ._validation import (
 )
 from . import _scaling
 from .engines import BlockedLloyd, check_engine
-from .numerics import _nearest_of_rows, _squared_distances
+from .numerics import _nearest, _nearest_of_rows, _squared_distances
 
 __all__ = [
     "KMeansHistory",
@@ -126,6 +126,21 @@ def assign(X, centers):
 
     Ties go to the lowest index.
 
+    **Accuracy.** The distances are expanded,
+    :math:`\\lVert\\mu_k\\rVert^2 - 2x_n^\\top\\mu_k` (plus the constant
+    :math:`\\lVert x_n\\rVert^2`), one matrix product per block of rows, about
+    the data mean when the data sit far from the origin.  Each row then
+    carries a certificate: the expanded values err by at most
+    :math:`B_n = \\beta_D(\\lVert x_n\\rVert^2 + \\max_k\\lVert\\mu_k\\rVert^2)`
+    (:func:`~companion.numerics.expansion_error_coefficient`), so a row whose
+    two smallest values differ by more than :math:`3B_n` has the exact
+    nearest centre.  Every other row (ties, near-ties, and clusters that are
+    far apart compared with their spreads, where the expanded form loses
+    every digit of the small distances) is recomputed from the differences
+    :math:`x_n - \\mu_k`.  The labels are therefore those of the plain formula
+    ``np.argmin(((X[:, None] - centers[None]) ** 2).sum(-1), axis=1)`` for
+    every row, at the cost of one expanded pass and a comparison.
+
     Parameters
     ----------
     X : array_like, shape (n_samples, n_features)
@@ -148,15 +163,15 @@ def assign(X, centers):
     e = _scaling.data_exponent(X, centers)  # extreme magnitudes: rescale exactly
     if e:
         X, centers = _scaling.scale(X, e), _scaling.scale(centers, e)
-    c = _scaling.data_offset(X)  # far from the origin: distances in centred coordinates
-    if c is not None:
-        X, centers = X - c, centers - c
-    return _assign(X, centers)
+    # far from the origin: the expanded distances about the data mean (the labels are
+    # those of X itself: rows the rounding bound leaves unproven use x_n - mu_k)
+    return _nearest(X, centers, centre=_scaling.data_offset(X))
 
 
 def _assign(X, centers, x_sq=None):
-    # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
-    return np.argmin(_squared_distances(X, centers, x_sq), axis=1)
+    # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign), with the expanded norm where
+    # its rounding bound proves the nearest centre, with differences elsewhere
+    return _nearest(X, centers, x_sq)
 
 
 def update_centers(X, labels, n_clusters):
@@ -562,10 +577,13 @@ class PlainLloyd:
     ``assign(centers)`` assigns the points and returns the number of labels
     that changed and :math:`J`; ``labels()`` returns the current labels.
     The attribute ``confirm_fixed_point`` says whether :func:`lloyd` must
-    check a fixed point of the engine with the book's steps (see there); it
-    is False here, where the steps *are* the book's.  An engine that sets it
-    also offers ``X``, ``k`` and ``unproven(centers)``, the rows whose label
-    it cannot prove nearest under ``centers`` (see :func:`_confirm`).
+    check the engine's steps with the book's (see there); it is False here,
+    where the steps *are* the book's.  An engine that sets it also offers
+    ``X``, ``k``, ``unproven(centers)``, the rows whose label it cannot
+    prove nearest under ``centers`` (see :func:`_confirm`), and, after each
+    ``assign``, ``moved_at_near_ties`` (every label it moved was decided at
+    a near tie) and ``previous_labels()`` (the labels before that
+    ``assign``; see :func:`_hand_over`).
     """
 
     confirm_fixed_point = False
@@ -623,8 +641,16 @@ def lloyd(engine, centers, max_iter):
     iteration is recorded as the plain steps computed it, and the loop
     continues on the plain engine until it stops.  Where rounding decided no
     tie, the labels, the changed counts and the iteration count are those of
-    the plain engine, and the final centres too, bit for bit.  (The Dask
-    engine does not confirm: its data are not in memory.)
+    the plain engine, and the final centres too, bit for bit.  Likewise,
+    when such an engine reports an iteration in which every label it moved
+    was a near tie of its certified assignment (two distances within the
+    rounding bound of the expanded norm, so that the rounding of its means
+    may have decided it), that iteration is redone with the plain steps
+    from the labels it started with, and the loop continues on the plain
+    engine (:func:`_hand_over`): between duplicate centres that rounding
+    alone could otherwise move points back and forth for ever.  (The Dask
+    engine does neither: its data are not in memory, and its means are
+    computed afresh from the labels in every iteration.)
     """
     J = engine.start(centers)
     record = Recorder(objective=J, centers=centers, n_changed=engine.n_samples)
@@ -632,9 +658,12 @@ def lloyd(engine, centers, max_iter):
     for n_iter in range(1, max_iter + 1):
         centers = engine.update()  # mu_k = mean of cluster k   (eq-kmeans-update)
         changed, J = engine.assign(centers)  # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
-        if changed == 0 and engine.confirm_fixed_point:
+        if engine.confirm_fixed_point and changed == 0:
             # the engine's fixed point: redo the iteration with the book's steps
             centers, changed, J, engine = _confirm(engine, J)
+        elif engine.confirm_fixed_point and engine.moved_at_near_ties:
+            # only near ties moved: redo the iteration with the book's steps and keep them
+            centers, changed, J, engine = _hand_over(engine)
         record.append(objective=J, centers=centers, n_changed=changed)
         if changed == 0:
             converged = True
@@ -678,6 +707,29 @@ def _confirm(engine, J):
     if np.array_equal(_nearest_of_rows(X, centers, rows), labels[rows]):
         return centers, 0, J, engine
     plain = PlainLloyd.resume(X, k, labels)  # a tie went the other way: continue with the plain steps
+    changed, J = plain.assign(centers)  # (eq-kmeans-assign)
+    return centers, changed, J, plain
+
+
+def _hand_over(engine):
+    """The iteration in which every label ``engine`` moved was a near tie, redone with the book's steps.
+
+    A near tie (two distances within the rounding bound of the expanded
+    norm, decided by the difference formula; see
+    :func:`companion.numerics._certified_argmin`) can be decided by the
+    rounding of the engine's means, which are not the exact means of its
+    labels.  Between duplicate centres (after an empty cluster was moved
+    onto a point of another) that rounding alone can move points back and
+    forth for ever.  So when an iteration moved near-tie points only, it is
+    redone from the labels it started with: exact means
+    (:func:`update_centers`), the plain assignment, and the loop continues
+    on the plain engine, whose steps are those of the book.  Returns
+    ``(centers, n_changed, J, plain_engine)``.
+    """
+    X, k = engine.X, engine.k
+    labels = engine.previous_labels()
+    centers = _update_centers(X, labels, k)  # exact means   (eq-kmeans-update)
+    plain = PlainLloyd.resume(X, k, labels)
     changed, J = plain.assign(centers)  # (eq-kmeans-assign)
     return centers, changed, J, plain
 

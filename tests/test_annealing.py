@@ -70,3 +70,30 @@ def test_steps_that_hit_max_iter_warn_and_are_recorded():
         warnings.simplefilter("error", cp.ConvergenceWarning)
         r = cp.anneal(X, 2, sigmas=sigmas[-4:], seed=0)
     assert r.converged.all()
+
+
+def test_final_lloyd_run_is_recorded_and_is_kmeans_from_the_last_means():
+    # the annealing editor's reproducer
+    X = np.array([[0.0], [0.2], [5.0], [5.2]])
+    r = cp.anneal(X, 2, sigmas=np.geomspace(10, 0.05, 30), seed=0)
+    assert isinstance(r.lloyd_n_iter, int) and r.lloyd_converged is True
+    km = cp.kmeans(X, 2, init=r.means[-1])
+    assert (r.lloyd_n_iter, r.lloyd_converged) == (km.n_iter, km.converged)
+    np.testing.assert_array_equal(r.centers, km.centers)
+    np.testing.assert_array_equal(r.labels, km.labels)
+    # a schedule stopped far above the splits: Lloyd has work left to do
+    X, _ = cp.make_blobs(300, cp.circle_centers(4, 5.0), std=1.0, seed=2)
+    r = cp.anneal(X, 4, sigmas=[20.0], seed=0)
+    km = cp.kmeans(X, 4, init=r.means[-1])
+    assert r.lloyd_n_iter == km.n_iter > 1 and r.lloyd_converged == km.converged
+
+
+def test_a_final_lloyd_run_cut_short_warns_and_says_so(monkeypatch):
+    from companion import annealing
+
+    monkeypatch.setattr(annealing, "LLOYD_MAX_ITER", 1)
+    X, _ = cp.make_blobs(300, cp.circle_centers(4, 5.0), std=1.0, seed=2)
+    with pytest.warns(cp.ConvergenceWarning, match=r"k-means did not converge in max_iter=1") as caught:
+        r = cp.anneal(X, 4, sigmas=[20.0], seed=0)
+    assert caught[0].filename == __file__  # pointed at the caller, like every fit's warning
+    assert r.lloyd_n_iter == 1 and r.lloyd_converged is False

@@ -76,6 +76,45 @@ def test_kmeans_dask_equals_in_memory(da):
     np.testing.assert_allclose(b.history.objective, a.history.objective, rtol=1e-12)
 
 
+def test_kmeans_statistics_keep_sums_about_the_centres_mean():
+    X = data(400) + 1.7e9
+    c = X[:4]
+    s = cp.kmeans_statistics(X, c)
+    np.testing.assert_array_equal(s.centre, c.mean(axis=0))
+    labels = cp.assign(X, c)
+    np.testing.assert_allclose(s.centred_sums, [np.sum(X[labels == k] - s.centre, axis=0) for k in range(4)], rtol=1e-12)
+    np.testing.assert_allclose(s.sums, [np.sum(X[labels == k], axis=0) for k in range(4)], rtol=1e-15)
+    # blocks reduced about different points: + moves the second block's sums to the first's centre
+    a, b = cp.kmeans_statistics(X[:150], c), cp.kmeans_statistics(X[150:], c + 3.0)
+    both = a + b
+    np.testing.assert_array_equal(both.centre, a.centre)
+    np.testing.assert_array_equal(both.counts, a.counts + b.counts)
+    np.testing.assert_allclose(both.sums, a.sums + b.sums, rtol=1e-15)
+
+
+@pytest.mark.parametrize("f", [1e7, 1e8])
+def test_kmeans_statistics_far_apart_clusters(f, far_apart):
+    X, C = far_apart.data(f, n=1000)
+    labels = far_apart.labels(X, C)
+    s = cp.kmeans_statistics(X[:1700], C) + cp.kmeans_statistics(X[1700:], C)
+    np.testing.assert_array_equal(s.counts, np.bincount(labels, minlength=3))
+    np.testing.assert_allclose(cp.centers_from_statistics(s, C), cp.update_centers(X, labels, 3), rtol=0, atol=16 * np.spacing(f))
+
+
+def test_kmeans_dask_far_from_the_origin_is_as_accurate_as_in_memory(da):
+    # the scaling_out editor's reproducer, smaller: raw sums near 1.7e9 lost ~18 float64 spacings
+    X = np.vstack([cp.make_blobs(5_000, cp.circle_centers(4, 3.5), std=1.0, seed=1000 + i)[0] for i in range(4)])
+    init = cp.kmeans_plusplus(X, 4, seed=0)
+    ref = cp.kmeans(X, 4, init=init)
+    o = 1.7e9
+    d = cp.kmeans_dask(da.from_array(X + o, chunks=(5_000, 2)), init + o, scheduler="sync")
+    m = cp.kmeans(X + o, 4, init=init + o)
+    assert d.n_iter == m.n_iter == ref.n_iter
+    np.testing.assert_array_equal(d.labels.compute(), ref.labels)
+    assert np.max(np.abs(d.centers - o - ref.centers)) <= 2 * np.spacing(o)
+    assert np.max(np.abs(d.centers - m.centers)) <= np.spacing(o)
+
+
 def test_column_chunks_are_rejected(da):
     Xd = da.from_array(data(100), chunks=(50, 1))
     with pytest.raises(ValueError, match="rechunk"):

@@ -476,6 +476,50 @@ def test_blocked_em_declines_extreme_data():
     assert np.isfinite(r.log_likelihood)
 
 
+@pytest.mark.parametrize("ctype", cp.COVARIANCE_TYPES)
+def test_blocked_em_certifies_rows_where_it_does_not_decline(monkeypatch, ctype, far_apart):
+    # clusters 6000 spreads apart: the expanded forms lose about 1e-8 of the log-densities,
+    # too little for the engine to decline and a hundred times its certificate's 1e-10, so
+    # the rows near the two close clusters are recomputed from x_n - mu_k
+    X, C = far_apart.data(3e3, n=1500)
+    covs = {"full": np.array([np.eye(2)] * 3), "tied": np.eye(2), "diag": np.ones((3, 2)), "spherical": np.ones(3)}
+    p = cp.GMMParams([0.3, 0.3, 0.4], C, covs[ctype], ctype)
+    engine = blocked_em.BlockedEM(X, ctype, 3, 1e-6)
+    recomputed = []
+    original = blocked_em.log_gaussian_matrix
+    monkeypatch.setattr(blocked_em, "log_gaussian_matrix", lambda X, *a: recomputed.append(len(X)) or original(X, *a))
+    ll, _ = engine.e_step(p, final=True)
+    R_ref, ll_ref = far_apart.e_step(X, p)
+    assert sum(recomputed) > 0
+    np.testing.assert_allclose(engine.responsibilities(), R_ref, rtol=0, atol=1e-9)
+    assert ll == pytest.approx(ll_ref, rel=1e-12)
+    # and the pass that feeds an M-step gives the plain M-step
+    _, S = engine.e_step(p)
+    close(np.concatenate([np.ravel(a) for a in engine.m_step(S)]),
+          np.concatenate([np.ravel(a) for a in PlainEM(X, ctype, 3, 1e-6).m_step(R_ref)]), 1e-9)
+
+
+@pytest.mark.parametrize("f", [1e7, 1e8])
+def test_blocked_em_declines_clusters_far_apart(f, far_apart):
+    # its M-step statistics would cancel; the plain engine forms every scatter about its mean
+    X, C = far_apart.data(f, n=200)
+    p = cp.GMMParams([0.3, 0.3, 0.4], C, np.ones(3), "spherical")
+    with pytest.raises(cp.engines.EngineDeclined):
+        blocked_em.BlockedEM(X, "spherical", 3, 1e-6).e_step(p)
+
+
+@pytest.mark.parametrize("f", [1e6, 1e8])
+def test_blocked_lloyd_far_apart_gives_the_plain_iterates(f, far_apart):
+    X, C = far_apart.data(f)
+    init = C + np.array([[0.0, 0.3], [0.7, 0.0], [-0.4, 0.2]])
+    a = lloyd(blocked_lloyd.BlockedLloyd(X, 3), init, 100)
+    b = lloyd(PlainLloyd(X, 3), init, 100)
+    assert a.converged and a.n_iter == b.n_iter
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.history.n_changed, b.history.n_changed)
+    np.testing.assert_allclose(a.history.centers, b.history.centers, rtol=0, atol=16 * np.spacing(f))
+
+
 def test_the_loops_are_the_ones_the_fits_run(monkeypatch):
     # kmeans, gmm, soft_kmeans, anneal and the Dask drivers all go through lloyd() and em()
     calls = []

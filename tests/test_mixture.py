@@ -478,3 +478,47 @@ def test_float32_responsibilities_are_accepted_by_m_step():
     R /= R.sum(axis=1, keepdims=True)
     p = cp.m_step(X, R, "spherical")
     assert p.n_components == 300
+
+
+# --- clusters far apart compared with their spreads ------------------------------
+
+
+def _far_init(ctype, C):
+    covs = {"full": np.array([np.eye(2)] * 3), "tied": np.eye(2), "diag": np.ones((3, 2)), "spherical": np.ones(3)}
+    return cp.GMMParams([0.3, 0.3, 0.4], C + np.array([[0.0, 0.2], [-0.5, 0.0], [0.5, 0.1]]), covs[ctype], ctype)
+
+
+@pytest.mark.parametrize("f", [1e7, 1e8])
+@pytest.mark.parametrize("ctype", TYPES)
+def test_e_step_far_apart_clusters_is_the_difference_e_step(f, ctype, far_apart):
+    # the round-2 referee: tied/diag/spherical responsibilities were off by up to 0.12 at f = 1e8
+    X, C = far_apart.data(f)
+    params = _far_init(ctype, C)
+    R, ll = cp.e_step(X, params)
+    R_ref, ll_ref = far_apart.e_step(X, params)
+    np.testing.assert_allclose(R, R_ref, rtol=0, atol=1e-9)
+    assert ll == pytest.approx(ll_ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("f", [1e7, 1e8])
+@pytest.mark.parametrize("ctype", TYPES)
+@pytest.mark.parametrize("engine", ["plain", "blocked"])
+def test_gmm_far_apart_clusters_is_em_with_the_difference_e_step(f, ctype, engine, far_apart):
+    X, C = far_apart.data(f, n=1000)
+    params = init = _far_init(ctype, C)
+    history = []
+    for _ in range(5):  # EM whose E-step forms x_n - mu_k
+        R, ll = far_apart.e_step(X, params)
+        history.append(ll)
+        params = cp.m_step(X, R, ctype, reg_covar=1e-6)
+    history.append(far_apart.e_step(X, params)[1])
+    r = cp.gmm(X, 3, covariance_type=ctype, init=init, max_iter=5, tol=0, engine=engine)
+    # a mean near f is known to its float64 spacing only, and a change of one spacing moves
+    # the next responsibilities by about that much (spread 1): the fits agree to the data's
+    # own resolution, and every E-step to 1e-9 (below)
+    tol = 16 * np.spacing(f)
+    np.testing.assert_allclose(r.history.log_likelihood, history, rtol=0, atol=X.shape[0] * tol)
+    np.testing.assert_allclose(r.weights, params.weights, rtol=0, atol=tol)
+    np.testing.assert_allclose(r.means, params.means, rtol=0, atol=tol)
+    np.testing.assert_allclose(r.covariances, params.covariances, rtol=tol)
+    np.testing.assert_allclose(r.responsibilities, far_apart.e_step(X, r.params)[0], rtol=0, atol=1e-9)

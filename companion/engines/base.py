@@ -18,7 +18,10 @@ Names accepted by the ``engine`` argument of the fits:
     statistics for EM (:mod:`companion.engines.em`).  The same iterates as
     ``"plain"`` (labels identical, parameters equal to rounding), except
     where rounding decides an exact tie of Lloyd's assignment; the Lloyd
-    loop confirms the fixed point it stops at with the plain steps.
+    loop confirms the fixed point it stops at with the plain steps, and
+    continues with them after an iteration that moved near ties only.
+    Both engines certify their distances and log-densities per row
+    against the rounding of the expanded forms (:mod:`companion.numerics`).
 ``"auto"``
     ``"blocked"`` where it exists, else ``"plain"``.
 """

@@ -14,9 +14,20 @@ not evaluate ``exp`` for responsibilities below ``exp(EXP_FLOOR)`` relative to
 the largest of their point (they stay 0); after the M-step,
 :func:`_floor_harmless` bounds what they could have moved, and when that
 exceeds :data:`FLOOR_RTOL` the E-step is redone exactly.  The passes that
-produce the returned responsibilities are exact.  Data too extreme for the
-expanded quadratic forms make the engine decline (:class:`EngineDeclined`);
-the loop then continues with the plain engine from the current iterate.
+produce the returned responsibilities are exact.
+
+Rounding.  Every pass certifies its log-densities per row as the plain
+E-step does (:class:`_Certificate`, after
+:func:`companion.numerics.log_gaussian_matrix`): the rows in which a term
+that matters may err by more than ``LOG_DENSITY_ATOL`` (1e-10) are
+recomputed from :math:`x_n - \\mu_k`, and on ordinary data one comparison
+of the largest row norm settles every row.  The M-step's statistics are
+sums of the features, whose scatter cancels as the log-densities do; when
+the global bound :func:`_em_safe` exceeds 1e-6 (clusters far apart
+compared with their spreads, outliers against a collapsed component) the
+engine declines (:class:`EngineDeclined`) and the loop continues with the
+plain engine, which forms every scatter about its own mean, from the
+current iterate.
 """
 
 from __future__ import annotations
@@ -24,7 +35,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._moments import SCATTER_LAYOUT, Moments, gaussian_parameters
-from ..numerics import LOG_2PI
+from ..numerics import (
+    LOG_2PI,
+    LOG_DENSITY_ATOL,
+    LOG_DENSITY_CUTOFF,
+    _full_precision_cholesky,
+    log_gaussian_matrix,
+)
 from .base import EngineDeclined
 from .blocks import accumulate, gemm_step, map_blocks, matmul_cols, n_workers
 
@@ -65,9 +82,10 @@ FEATURE_CACHE_BYTES = 1 << 30
 # is laid out (K, rows) so that
 # the log-sum-exp reduces over the first axis (elementwise over rows, fast),
 # the responsibilities are computed in place, and the sufficient statistics
-# of the M-step are one more product, R @ features^T, per block (the sums of
-# eq-scale-statistics).  The blocks are shared among the threads; their
-# statistics are added in block order.
+# of the M-step are one more product, R @ features^T, per block: raw moments
+# about the data mean, turned into the statistics of eq-scale-statistics by
+# eq-scale-scatter (accurate while _em_safe holds).  The blocks are shared
+# among the threads; their statistics are added in block order.
 
 class _EMBuffers:
     """One thread's buffers for a block of ``b`` rows."""
@@ -209,13 +227,17 @@ def _em_weights(params, ws):
 
 
 def _em_safe(params, ws):
-    """Whether the expanded quadratic forms keep the log-densities accurate.
+    """Whether the M-step's statistics, sums of the expanded features, keep their digits.
 
     Expanding ``(x-mu)^T Lambda (x-mu)`` loses about
-    ``eps * ||P||_F^2 (max_n ||x_n||^2 + ||mu_k||^2)`` (centred coordinates);
-    beyond 1e-6 (far-away outliers against a collapsed component, say) the
-    plain loop, whose E-step forms ``x - mu`` first, is used instead.  (A
-    rounding bound of this engine; no book equation.)
+    ``eps * ||P||_F^2 (max_n ||x_n||^2 + ||mu_k||^2)`` (centred coordinates),
+    and the scatter ``G_k - N_k xbar_k xbar_k^T`` formed from the summed features
+    as much relative to the covariance.  The log-densities are certified row
+    by row (:class:`_Certificate`), the statistics are not: beyond 1e-6
+    (clusters far apart compared with their spreads, far-away outliers
+    against a collapsed component) the plain loop, whose M-step forms every
+    scatter about its own mean, is used instead.  (A rounding bound of this
+    engine; no book equation.)
     """
     mu = params.means - ws.mean
     with np.errstate(over="ignore", invalid="ignore"):
@@ -277,13 +299,73 @@ def _exp_floored(A, keep, floor):
     flat[idx] = v
 
 
-def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor):
+class _Certificate:
+    """Which rows of an E-step pass need their log-densities recomputed with differences.
+
+    The product ``W_k . features(x_n)`` errs by at most
+    ``gamma (sum_f |W_kf| |Z_fn|)``; for every covariance type that sum is at most
+    ``2 s_k (||x_n - xbar||^2 + ||mu_k - xbar||^2) + |c_k|``, with ``s_k``
+    the component's :func:`_prec_norm2` and ``c_k`` the constant column of
+    ``W`` (``tied`` adds the rounding of its whitening product, at most
+    ``4 D eps s (...)``).  So the error of ``a_kn`` is at most
+    ``delta_kn = coef (s_k (r2_n + mu2_k) + |c_k| / 2)``.  As in
+    :func:`companion.numerics.log_gaussian_matrix`, a row in which a term
+    that matters (within ``LOG_DENSITY_CUTOFF`` of the largest, after the
+    bounds) can err by more than ``LOG_DENSITY_ATOL`` is recomputed from
+    ``x_n - mu_k``; the rows whose bound for every component is below it
+    (every row, on ordinary data) are settled by one pass over N numbers
+    per E-step.  (A rounding bound of this engine; no book equation.)
+    """
+
+    def __init__(self, params, W, ws, X):
+        d, f = ws.d, ws.f
+        self.coef = (f + d + 8) * _EPS + (4.0 * d * _EPS if ws.ctype == "tied" else 0.0)
+        mu = params.means - ws.mean
+        self.s = _prec_norm2(params, ws)
+        self.mu2 = np.einsum("kd,kd->k", mu, mu)
+        self.cabs = 0.5 * np.abs(W[:, -1])
+        # coef (s_max (r2_n + max mu2) + max |c| / 2) <= ATOL  <=>  r2_n <= t
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            t = ((np.float64(LOG_DENSITY_ATOL) / self.coef - np.max(self.cabs)) / np.max(self.s)
+                 - float(np.max(self.mu2)))
+            if ws.radius2 <= t:  # every row (ordinary data): no pass at all
+                self.rows = np.empty(0, dtype=np.intp)
+            else:
+                self.rows = np.flatnonzero(~(ws.r2 <= t))
+        self.params, self.X, self.r2 = params, X, ws.r2
+
+    def fix(self, A, s, e):
+        """Recompute, in A (K, e - s), the rows of s:e whose terms that matter are not proven."""
+        lo, hi = np.searchsorted(self.rows, (s, e))
+        if lo == hi:
+            return
+        cols = self.rows[lo:hi] - s
+        with np.errstate(over="ignore", invalid="ignore"):
+            r2 = self.r2[s + cols]
+            delta = self.coef * (self.s[:, None] * (self.mu2[:, None] + r2[None, :]) + self.cabs[:, None])
+            Ac = A[:, cols]
+            floor = np.max(Ac - delta, axis=0) - LOG_DENSITY_CUTOFF
+            matters = ~(Ac + delta <= floor[None, :])
+            bad = cols[np.any(matters & ~(delta <= LOG_DENSITY_ATOL), axis=0)]
+        if bad.size:
+            p = self.params
+            k, d = p.means.shape
+            with np.errstate(divide="ignore"):
+                log_pi = np.log(p.weights)
+            # log pi_k + log N(x_n | mu_k, Sigma_k) from x_n - mu_k   (eq-gmm-normal)
+            P = _full_precision_cholesky(p._prec_chol, p.covariance_type, k, d)
+            A[:, bad] = log_gaussian_matrix(self.X[s + bad], p.means, P, "full", log_pi).T
+
+
+def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor, cert=None):
     """E-step over rows s:e: (log-likelihood of the rows, statistics or None)."""
     m = e - s
     xc, Z = ws.features(s, e, P, buf)
     A = buf.A[: ws.k * m].reshape(ws.k, m)
     # a_kn = log pi_k + log N(x_n | mu_k, Sigma_k), laid out (K, rows)   (eq-gmm-normal)
     matmul_cols(W, Z.T, A, ws.step)
+    if cert is not None:
+        cert.fix(A, s, e)  # rows the rounding bound leaves unproven: from x_n - mu_k
     mx = buf.mx[:m]
     np.max(A, axis=0, out=mx)  # a_n^* = max_k a_nk   (eq-gmm-logsumexp)
     np.subtract(A, mx, out=A)
@@ -300,7 +382,8 @@ def _em_block(X, W, P, ws, buf, s, e, stats, R_out, floor):
         R_out[s:e] = A.T
     if not stats:
         return ll, None
-    # S_k = sum_n r_nk [features_n]: N_k, S_k and the parts of T_k a type needs   (eq-scale-statistics)
+    # sum_n r_nk [features_n]: N_k, N_k (xbar_k - xbar) and the parts of G_k a type needs
+    # (raw moments about xbar, eq-scale-scatter)
     S = np.zeros((ws.k, ws.f_stats))
     if ws.ctype == "tied":
         Zs = buf.Zs[:, :m]
@@ -325,13 +408,15 @@ def _em_pass(X, params, ws, *, stats=True, R_out=None, floor=None):
     """
     W, P = _em_weights(params, ws)
     rows, n = ws.rows, ws.n
+    cert = _Certificate(params, W, ws, X)
+    cert = cert if cert.rows.size else None
 
     def block(b, w):
         s = b * rows
-        return _em_block(X, W, P, ws, ws.bufs[w], s, min(s + rows, n), stats, R_out, floor)
+        return _em_block(X, W, P, ws, ws.bufs[w], s, min(s + rows, n), stats, R_out, floor, cert)
 
     parts = map_blocks(block, ws.n_blocks, ws.workers)
-    # the sums over blocks of rows   (eq-scale-statistics)
+    # the sums over blocks of rows (raw moments about xbar, eq-scale-scatter)
     ll = 0.0
     for part_ll, _ in parts:
         ll += part_ll
@@ -347,26 +432,26 @@ def _moments(S, ws):
     """Centred :class:`Moments` from the statistics of :func:`_em_pass` (coordinates centred on x-bar)."""
     d, ctype = ws.d, ws.ctype
     Nk = S[:, -1]  # N_k = sum_n r_nk   (eq-scale-statistics)
-    # S_k = sum_n r_nk (x_n - xbar)   (eq-scale-statistics)
+    # N_k (xbar_k - xbar) = sum_n r_nk (x_n - xbar)
     Sx = S[:, -d - 1 : -1] if ctype == "full" else S[:, :d]
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.where(Nk[:, None] > 0, Sx / Nk[:, None], 0.0)  # m_k - xbar = S_k / N_k   (eq-gmm-mstep-mean)
+        m = np.where(Nk[:, None] > 0, Sx / Nk[:, None], 0.0)  # xbar_k - xbar   (eq-gmm-mstep-mean)
     if ctype == "full":
         q = len(ws.iu[0])
         i, j = ws.iu
         W = np.empty((ws.k, d, d))
         W[:, i, j] = S[:, :q]
         W[:, j, i] = S[:, :q]
-        # W_k = T_k - N_k m_k m_k^T   (eq-scale-scatter; centred x)
+        # S_k = G_k - N_k xbar_k xbar_k^T   (eq-scale-scatter; about xbar)
         W -= Sx[:, :, None] * m[:, None, :]
         W = 0.5 * (W + np.swapaxes(W, 1, 2))
     elif ctype == "tied":
-        W = ws.scatter - Sx.T @ m  # sum_k W_k = sum_n x x^T - sum_k N_k m_k m_k^T   (eq-scale-scatter)
+        W = ws.scatter - Sx.T @ m  # sum_k S_k = sum_n x x^T - sum_k N_k xbar_k xbar_k^T   (eq-scale-scatter)
         W = 0.5 * (W + W.T)
     elif ctype == "diag":
-        W = np.maximum(S[:, d : 2 * d] - Sx * m, 0.0)  # diag W_k = diag T_k - N_k m_k^2   (eq-scale-scatter)
+        W = np.maximum(S[:, d : 2 * d] - Sx * m, 0.0)  # diag S_k = diag G_k - N_k xbar_k^2   (eq-scale-scatter)
     else:
-        # tr W_k = tr T_k - N_k ||m_k||^2   (eq-scale-scatter)
+        # tr S_k = tr G_k - N_k ||xbar_k||^2   (eq-scale-scatter)
         W = np.maximum(S[:, d] - np.einsum("kd,kd->k", Sx, m), 0.0)
     return Moments(Nk, m + ws.mean, W, SCATTER_LAYOUT[ctype], ws.mean)
 
@@ -390,8 +475,9 @@ class BlockedEM:
             ws.scatter = np.zeros((ws.d, ws.d))
             for s in range(0, n, ws.rows):
                 xc = ws.centred(s, min(s + ws.rows, n))
-                ws.scatter += xc @ xc.T  # sum_k T_k = sum_n x_n x_n^T (centred)   (eq-scale-statistics)
-        ws.radius2 = float(np.max(np.einsum("dn,dn->n", ws.XcT, ws.XcT)))
+                ws.scatter += xc @ xc.T  # sum_k G_k = sum_n x_n x_n^T (about xbar)   (eq-scale-scatter)
+        ws.r2 = np.einsum("dn,dn->n", ws.XcT, ws.XcT)  # ||x_n - xbar||^2, for the certificate
+        ws.radius2 = float(np.max(ws.r2))
         self.R, self.R_params, self.params = None, None, None
 
     def e_step(self, params, final=False):

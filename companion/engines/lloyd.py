@@ -28,6 +28,17 @@ point it stops at with the plain steps.
   along a row and cannot change the argmin: the book's
   ``{eq}`eq-kmeans-centres-only```), the argmin (``eq-kmeans-assign``) and,
   with bounds, the second smallest value (the new lower bound).
+* Every label computed is certified as in the plain step
+  (:func:`companion.numerics._certified_argmin`): a row whose two smallest
+  values differ by at most :math:`3B_n`, the rounding bound of the expanded
+  norm, is recomputed from the differences :math:`x_n - \\mu_k`, so labels
+  stay exact for clusters far apart compared with their spreads.  With
+  bounds this is one comparison per reassigned row; the passes without
+  bounds compare every value of the block with its row's smallest plus
+  :math:`3B_n` once.  An iteration whose every move was such a near tie
+  could have been decided by the rounding of the means below, so the loop
+  redoes it with the plain steps and continues with them
+  (``moved_at_near_ties``, :func:`companion.kmeans._hand_over`).
 * The cluster sums :math:`\\sum_{z_n=k} x_n` (centred on the data mean) are
   updated from the points that changed cluster only, through a small
   :math:`\\pm 1` indicator matrix times their rows (one matrix product);
@@ -54,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._moments import relocate_empty
+from ..numerics import _certified_argmin, _difference_distances, expansion_error_coefficient
 from .blocks import accumulate, gemm_step, map_blocks, matmul_rows, n_workers
 
 _EPS = np.finfo(np.float64).eps
@@ -120,10 +132,14 @@ class _LloydWorkspace:
         return map_blocks(block, n_blocks, min(self.workers, n_blocks))
 
 
-def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
-    """Index of the nearest centre and the two smallest ``||x - mu||^2 - ||x||^2``.
+def _nearest_two(Xb, m2C, c_sq, dist, ar, step, cert):
+    """Index of the nearest centre, the two smallest ``||x - mu||^2 - ||x||^2`` and the near-tie rows.
 
     ``c_sq`` holds ``||mu_k||^2`` repeated on (at least) as many rows as ``Xb``.
+    ``cert`` is ``(centers, x_sq of the rows, max_k ||mu_k||^2, beta)``: rows
+    whose two smallest values are within the rounding bound ``3 B_n`` of each
+    other are recomputed with differences, as in the plain step
+    (:func:`companion.numerics._certified_argmin`), and returned.
 
     Ties go to the lowest index, as in :func:`~companion.assign`.
     """
@@ -133,18 +149,31 @@ def _nearest_two(Xb, m2C, c_sq, dist, ar, step):
     lab = np.argmin(dist, axis=1)  # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
     best = dist[ar, lab]
     if dist.shape[1] == 1:
-        return lab, best, np.full(m, np.inf)
+        return lab, best, np.full(m, np.inf), np.empty(0, dtype=np.intp)
     dist[ar, lab] = np.inf
     # min_{j != z_n} ||x_n - mu_j||^2 - ||x_n||^2, for the lower bound (Hamerly);
     # argmin and a gather: much faster than a min over a short last axis
     second = dist[ar, np.argmin(dist, axis=1)]
-    return lab, best, second
+    centers, x_sq, c_sq_max, beta = cert
+    # the certificate: second - best > 3 B_n proves the nearest centre (no book equation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rows = np.flatnonzero(~(second - best > 3.0 * beta * (x_sq + c_sq_max)))
+    if rows.size:
+        D = _difference_distances(Xb[rows], centers)  # ||x_n - mu_k||^2 by differences
+        lab[rows] = np.argmin(D, axis=1)
+        r = np.arange(rows.size)
+        best[rows] = D[r, lab[rows]] - x_sq[rows]
+        D[r, lab[rows]] = np.inf
+        second[rows] = np.min(D, axis=1) - x_sq[rows]
+    return lab, best, second, rows
 
 
-def _nearest_one(Xb, m2C, c_sq, dist, step):
-    """Index of the nearest centre only (ties to the lowest index), as in :func:`_nearest_two`."""
+def _nearest_one(Xb, m2C, c_sq, dist, step, cert):
+    """Index of the nearest centre and the near-tie rows, certified as in :func:`_nearest_two`."""
     # z_n = argmin_k ||x_n - mu_k||^2   (eq-kmeans-assign)
-    return np.argmin(_distances(Xb, m2C, c_sq, dist, step), axis=1)
+    dist = _distances(Xb, m2C, c_sq, dist, step)
+    centers, x_sq, c_sq_max, beta = cert
+    return _certified_argmin(Xb, centers, dist, x_sq, c_sq_max, beta)
 
 
 def _distances(Xb, m2C, c_sq, dist, step):
@@ -262,6 +291,15 @@ def _add_moves(sums, counts, X, idx, old, new, mean, ws):
     counts -= np.bincount(old, minlength=k)
 
 
+def _at(near, moved, m):
+    """For each of the rows ``moved`` (local indices of a block of m rows), whether it is in ``near``."""
+    if near.size == 0:
+        return np.zeros(moved.size, dtype=bool)
+    mask = np.zeros(m, dtype=bool)
+    mask[near] = True
+    return mask[moved]
+
+
 class _Lloyd:
     """The state of the bounded Lloyd iterations over the rows of X.
 
@@ -278,6 +316,8 @@ class _Lloyd:
         self.x_sq_max = float(self.x_sq.max())
         self.c_sq_max = 0.0
         self.tol_coef = max(1e-10, 16.0 * (d + 4) * _EPS)
+        # beta_D of the certificate of every assignment (companion.numerics); <= tol_coef
+        self.beta = expansion_error_coefficient(d)
         self.labels = np.empty(n, dtype=np.intp)
         self.Ubase = np.empty(n)
         self.Lbase = np.empty(n)
@@ -297,7 +337,8 @@ class _Lloyd:
         self.c_sq = np.tile(c_sq, (min(self.ws.rows, self.ws.n), 1))  # one row per row of a block
         self.m2C = -2.0 * C
         # the rounding margin of the bound test (module docstring; no book equation)
-        self.c_sq_max = max(self.c_sq_max, float(np.max(c_sq)))
+        self.c_sq_now = float(np.max(c_sq))
+        self.c_sq_max = max(self.c_sq_max, self.c_sq_now)
         self.T = self.tol_coef * (self.x_sq_max + self.c_sq_max)
         self.margin = np.sqrt(2.0 * self.T)
 
@@ -329,21 +370,27 @@ class _Lloyd:
         self.Lbase[rows] = L
         self.Gbase[rows] = L - U
 
+    def _cert(self, rows):
+        """What the certificate of the rows ``rows`` needs (see :func:`_nearest_two`)."""
+        return self.centers, self.x_sq[rows], self.c_sq_now, self.beta
+
     def _nearest(self, Xb, rows, buf):
         """Labels of the rows ``rows`` (a slice; Xb their data), and their bounds
-        when ``with_bounds``."""
+        when ``with_bounds``; also the near-tie rows (local indices)."""
         if not self.with_bounds:
-            lab = _nearest_one(Xb, self.m2C, self.c_sq, buf.dist, self.ws.step)
+            lab, near = _nearest_one(Xb, self.m2C, self.c_sq, buf.dist, self.ws.step, self._cert(rows))
             self.labels[rows] = lab
-            return lab
-        lab, best, second = _nearest_two(Xb, self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step)
+            return lab, near
+        lab, best, second, near = _nearest_two(
+            Xb, self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step, self._cert(rows)
+        )
         self._store(rows, lab, best, second)
-        return lab
+        return lab, near
 
     def assign_all(self, s, e, buf):
         """Nearest centre of rows s:e and their bounds; the block's centred cluster sums."""
         ws, X = self.ws, self.X
-        lab = self._nearest(X[s:e], slice(s, e), buf)
+        lab = self._nearest(X[s:e], slice(s, e), buf)[0]
         xc = buf.cb[: e - s]
         np.subtract(X[s:e], self.mean, out=xc)
         return _cluster_sums(xc, lab, None, buf, ws.step)
@@ -351,11 +398,12 @@ class _Lloyd:
     def reassign(self, s, e, buf):
         """New labels and bounds for the rows s:e whose bounds no longer prove
         their label (L_n - U_n <= margin); returns the rows that moved, their
-        old and new labels."""
+        old and new labels, and whether each move was decided at a near tie
+        (by the difference formula, see :func:`_nearest_two`)."""
         rows = self.ws.rows
         if not self.have_bounds:
             parts = [self._reassign_rows(b, min(b + rows, e), buf) for b in range(s, e, rows)]
-            return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+            return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
         m = e - s
         # L_n - U_n <= margin: the bounds no longer prove z_n (Hamerly; no book equation)
         gap = buf.gap[:m]
@@ -373,14 +421,14 @@ class _Lloyd:
         parts = [p for p in parts if p is not None]
         if not parts:
             return None
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
 
     def _reassign_rows(self, s, e, buf):
         """Reassign every row of s:e (at most one block)."""
         lab_old = self.labels[s:e].copy()
-        lab = self._nearest(self.X[s:e], slice(s, e), buf)
+        lab, near = self._nearest(self.X[s:e], slice(s, e), buf)
         moved = np.flatnonzero(lab != lab_old)
-        return moved + s, lab_old[moved], lab[moved]
+        return moved + s, lab_old[moved], lab[moved], _at(near, moved, e - s)
 
     def _reassign_some(self, idx, buf):
         """Reassign the rows ``idx`` (at most one block) whose bounds failed."""
@@ -389,10 +437,12 @@ class _Lloyd:
         lab_old = self.labels[idx]
         # (tightening U_n with the exact distance to the own centre first, as
         # Hamerly does, removed too few candidates here to pay for itself)
-        lab, best, second = _nearest_two(xb, self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step)
+        lab, best, second, near = _nearest_two(
+            xb, self.m2C, self.c_sq, buf.dist, buf.ar, self.ws.step, self._cert(idx)
+        )
         self._store(idx, lab, best, second)
-        moved = lab != lab_old
-        return idx[moved], lab_old[moved], lab[moved]
+        moved = np.flatnonzero(lab != lab_old)
+        return idx[moved], lab_old[moved], lab[moved], _at(near, moved, idx.size)
 
 class BlockedLloyd:
     """Lloyd engine with Hamerly's bounds over row blocks (``engine="blocked"``).
@@ -420,9 +470,11 @@ class BlockedLloyd:
         self.mean = self.st.mean
         self.scatter0 = _scatter(X, self.mean, self.ws)
         self.n_changed = n
+        self.last_moves, self.moved_at_near_ties = None, False
 
     def start(self, centers):
         st, ws = self.st, self.ws
+        self.last_moves, self.moved_at_near_ties = None, False
         st.set_centers(centers)
         st.with_bounds = False  # (while many points move, bounds do not pay; see above)
         # a new run (kmeans(n_init > 1) reuses the engine): no bounds from the last one
@@ -451,11 +503,22 @@ class BlockedLloyd:
         moves = [r for r in ws.map(st.reassign, n, ws.group) if r is not None and r[0].size]
         st.have_bounds = st.with_bounds
         changed = int(sum(r[0].size for r in moves))
+        self.last_moves, self.moved_at_near_ties = None, False
         if changed:
-            idx, old, new = (np.concatenate([r[i] for r in moves]) for i in range(3))
+            idx, old, new, near = (np.concatenate([r[i] for r in moves]) for i in range(4))
             _add_moves(self.sums, self.counts, self.X, idx, old, new, self.mean, ws)
+            # every move decided at a near tie: the rounding of these means may have decided it
+            self.last_moves, self.moved_at_near_ties = (idx, old), bool(near.all())
         self.centers, self.n_changed = centers, changed
         return changed, self._objective()
+
+    def previous_labels(self):
+        """The labels before the last :meth:`assign` (its moves undone), a new array."""
+        labels = self.st.labels.copy()
+        if self.last_moves is not None:
+            idx, old = self.last_moves
+            labels[idx] = old
+        return labels
 
     def labels(self):
         return self.st.labels
