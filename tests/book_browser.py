@@ -470,20 +470,25 @@ def small_text_images(report, base_url: str) -> list[str]:
 # --------------------------------------------------------------------------- command line
 
 
-def _screenshots(outdir: pathlib.Path) -> None:
+def _selected(only: list[str] | None) -> list[str]:
+    """The built pages, or those whose path contains one of ``only`` (``--page gmm``)."""
+    return [p for p in pages() if not only or any(o in p for o in only)]
+
+
+def _screenshots(outdir: pathlib.Path, only: list[str] | None = None) -> None:
     with serve() as base_url, chromium() as browser:
-        for page_path in pages():
+        for page_path in _selected(only):
             for width in WIDTHS:
                 name = page_path.removesuffix(".html").replace("/", "_") + f"-{width}.png"
                 inspect_page(browser, base_url, page_path, width, screenshot=outdir / name)
                 print(outdir / name)
 
 
-def _report(path: pathlib.Path) -> int:
+def _report(path: pathlib.Path, only: list[str] | None = None) -> int:
     lines = ["# Browser checks: what they report on today's build", ""]
     total = 0
     with serve() as base_url, chromium() as browser:
-        for page_path in pages():
+        for page_path in _selected(only):
             lines.append(f"## {page_path}")
             lines.append("")
             for width in WIDTHS:
@@ -515,14 +520,15 @@ def main(argv: list[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--screenshots", type=pathlib.Path, metavar="DIR", help="full-page PNGs of every page")
     group.add_argument("--report", type=pathlib.Path, metavar="FILE", help="every problem, per page, as Markdown")
+    parser.add_argument("--page", action="append", metavar="NAME", help="only pages whose path contains NAME")
     args = parser.parse_args(argv)
     if not (HTML / "index.html").is_file():
         print(f"{HTML} has no built book: run `make book` first", file=sys.stderr)
         return 2
     if args.screenshots:
-        _screenshots(args.screenshots)
+        _screenshots(args.screenshots, args.page)
         return 0
-    return _report(args.report)
+    return _report(args.report, args.page)
 
 
 if __name__ == "__main__":
