@@ -126,6 +126,14 @@ def critical_sigma(X):
     temperature :math:`2\\sigma^2` the critical value is :math:`2\\rho(C)`
     :cite:`rose1990statistical,rose1998`.
 
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> import numpy as np
@@ -139,7 +147,27 @@ def critical_sigma(X):
 
 
 def geometric_schedule(sigma_max, sigma_min, n_steps):
-    """``n_steps`` values of :math:`\\sigma` from ``sigma_max`` down to ``sigma_min``, evenly spaced in log scale."""
+    """``n_steps`` values of :math:`\\sigma` from ``sigma_max`` down to ``sigma_min``, evenly spaced in log scale.
+
+    A schedule for :func:`anneal`: each :math:`\\sigma` is the previous one
+    times the same factor :math:`(\\sigma_{\\min}/\\sigma_{\\max})^{1/(n-1)}`.
+
+    Parameters
+    ----------
+    sigma_max, sigma_min : float
+        The first and the last value, positive, ``sigma_min <= sigma_max``.
+    n_steps : int
+        Number of values, at least 1 (one step gives ``[sigma_max]``).
+
+    Returns
+    -------
+    ndarray, shape (n_steps,)
+
+    Examples
+    --------
+    >>> geometric_schedule(4.0, 0.5, 4).tolist()
+    [4.0, 2.0, 1.0, 0.5]
+    """
     sigma_max = check_real(sigma_max, "sigma_max", positive=True)
     sigma_min = check_real(sigma_min, "sigma_min", positive=True)
     n_steps = check_int(n_steps, "n_steps", minimum=1)

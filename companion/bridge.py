@@ -154,6 +154,16 @@ def isotropic_log_likelihood(X, means, sigma):
     Returns
     -------
     float
+
+    Examples
+    --------
+    One component at the origin, :math:`\\sigma = 1`, points at 0 and 1:
+    :math:`-\\log(2\\pi) - \\tfrac12`.
+
+    >>> import numpy as np
+    >>> ll = isotropic_log_likelihood(np.array([[0.0], [1.0]]), np.array([[0.0]]), 1.0)
+    >>> bool(np.isclose(ll, -np.log(2 * np.pi) - 0.5))
+    True
     """
     X = check_data(X)
     means = _check_centers_like(means, X, "means")

@@ -170,6 +170,18 @@ def params_from_statistics(stats, covariance_type="full", reg_covar=1e-6):
     Returns
     -------
     GMMParams
+
+    Examples
+    --------
+    Statistics of two blocks, merged with ``+``, give the in-memory M-step:
+
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [9.0], [11.0]])
+    >>> p = GMMParams([0.5, 0.5], [[0.0], [10.0]], [1.0, 1.0], "spherical")
+    >>> stats = gmm_statistics(X[:2], p) + gmm_statistics(X[2:], p)
+    >>> q = params_from_statistics(stats, "spherical", reg_covar=0.0)
+    >>> q.means.ravel().tolist(), q.covariances.tolist()
+    ([0.5, 10.0], [0.25, 1.0])
     """
     reg_covar = check_real(reg_covar, "reg_covar", nonnegative=True)
     covariance_type = check_choice(covariance_type, COVARIANCE_TYPES, "covariance_type")
@@ -241,6 +253,19 @@ def kmeans_statistics(X, centers, previous=None):
     labels changed, which is what the stopping rule needs without keeping
     any labels between iterations.
 
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        One block of rows.
+    centers : array_like, shape (n_clusters, n_features)
+        The centres :math:`\\mu_k` of this step.
+    previous : array_like, shape (n_clusters, n_features), optional
+        The centres of the step before, to count changed labels.
+
+    Returns
+    -------
+    KMeansStatistics
+
     Examples
     --------
     >>> import numpy as np
@@ -270,7 +295,29 @@ def kmeans_statistics(X, centers, previous=None):
 
 
 def centers_from_statistics(stats, previous):
-    """New centres :math:`\\mu_k = c + \\sum_{z_n=k}(x_n - c) / N_k`; an empty cluster keeps its previous one."""
+    """New centres :math:`\\mu_k = c + \\sum_{z_n=k}(x_n - c) / N_k`; an empty cluster keeps its previous one.
+
+    The update step of Lloyd's algorithm (``eq-kmeans-update``) from merged
+    :class:`KMeansStatistics` (the end of the *reduce*).
+
+    Parameters
+    ----------
+    stats : KMeansStatistics
+        The counts and sums of every block of one assignment step, added.
+    previous : array_like, shape (n_clusters, n_features)
+        The centres the step assigned to; an empty cluster keeps its row.
+
+    Returns
+    -------
+    ndarray, shape (n_clusters, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, centers = np.array([[0.0], [1.0]]), np.array([[0.0], [10.0]])
+    >>> centers_from_statistics(kmeans_statistics(X, centers), centers).ravel().tolist()
+    [0.5, 10.0]
+    """
     counts = stats.counts
     # mu_k = sum_{z_n = k} x_n / N_k   (eq-kmeans-update), about the reference point c
     means = stats.centre + stats.centred_sums / np.maximum(counts, 1)[:, None]
@@ -391,6 +438,16 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
     -------
     GMMResult
         ``responsibilities`` and ``labels`` are lazy dask arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> X = da.from_array(np.array([[0.0], [1.0], [9.0], [11.0]]), chunks=2)
+    >>> init = GMMParams([0.5, 0.5], [[0.0], [10.0]], [1.0, 1.0], "spherical")
+    >>> result = gmm_dask(X, init, scheduler="synchronous")
+    >>> np.round(result.params.means.ravel(), 6).tolist(), result.converged
+    ([0.5, 10.0], True)
     """
     if not isinstance(init, GMMParams):
         raise TypeError(f"init must be a GMMParams; got {type(init).__name__}")
@@ -434,6 +491,15 @@ def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
     -------
     KMeansResult
         ``labels`` is a lazy dask array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> X = da.from_array(np.array([[0.0], [1.0], [9.0], [11.0]]), chunks=2)
+    >>> result = kmeans_dask(X, np.array([[0.0], [10.0]]), scheduler="synchronous")
+    >>> result.centers.ravel().tolist(), result.labels.compute().tolist()
+    ([0.5, 10.0], [0, 0, 1, 1])
     """
     centers = check_data(init, "init")
     max_iter = check_int(max_iter, "max_iter", minimum=0)

@@ -109,7 +109,28 @@ class DPMeansResult:
 
 
 def dp_means_objective(X, centers, labels, lam):
-    """:math:`J_\\lambda = \\sum_n \\lVert x_n-\\mu_{z_n}\\rVert^2 + \\lambda K` with K the number of centres."""
+    """:math:`J_\\lambda = \\sum_n \\lVert x_n-\\mu_{z_n}\\rVert^2 + \\lambda K` with K the number of centres.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+    centers : array_like, shape (n_clusters, n_features)
+    labels : array_like of int, shape (n_samples,)
+        :math:`z_n`, each in ``range(n_clusters)``.
+    lam : float
+        The penalty :math:`\\lambda \\ge 0` per cluster.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [9.0]])
+    >>> float(dp_means_objective(X, np.array([[0.5], [9.0]]), [0, 0, 1], lam=2.0))  # 0.5 + 2 * 2
+    4.5
+    """
     X = check_data(X)
     centers = _check_centers_like(centers, X)
     lam = check_real(lam, "lam", nonnegative=True)

@@ -499,6 +499,19 @@ def expected_complete_log_likelihood(X, responsibilities, params):
     Returns
     -------
     float
+
+    Examples
+    --------
+    One-hot responsibilities: four points, two unit-variance components of
+    weight 1/2 at 0 and 10, squared distances 0, 1, 1, 1:
+
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [9.0], [11.0]])
+    >>> p = GMMParams([0.5, 0.5], [[0.0], [10.0]], [1.0, 1.0], "spherical")
+    >>> R = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> Q = expected_complete_log_likelihood(X, R, p)
+    >>> bool(np.isclose(Q, 4 * np.log(0.5) - 2 * np.log(2 * np.pi) - 1.5))
+    True
     """
     params = _check_params(params)
     X = _check_X_like(X, params)

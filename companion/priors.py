@@ -216,12 +216,42 @@ def log_prior(prior, means, covariances, covariance_type):
     full       :math:`\\sum_k -\\frac{\\nu+D+2}{2}\\log|\\Sigma_k| - \\frac12\\operatorname{tr}(\\Lambda\\Sigma_k^{-1}) - \\frac\\kappa2 q_k`
     tied       :math:`-\\frac{\\nu+D+1+K}{2}\\log|\\Sigma| - \\frac12\\operatorname{tr}(\\Lambda\\Sigma^{-1}) - \\frac\\kappa2\\sum_k q_k`
     diag       :math:`\\sum_{k,j} -\\frac{\\nu+3}{2}\\log\\sigma^2_{kj} - \\frac{\\Lambda_{jj} + \\kappa (\\mu_{kj} - \\mu_{\\mathcal P j})^2}{2\\sigma^2_{kj}}`
-    spherical  :math:`\\sum_k -\\frac{\\nu+D+2}{2}\\log\\sigma^2_k - \\frac{\\lambda + \\kappa\\lVert\\mu_k-\\mu_{\\mathcal P}\\rVert^2}{2\\sigma^2_k}`
+    spherical  :math:`\\sum_k -\\frac{\\nu+D+2}{2}\\log\\sigma^2_k - \\frac{\\bar\\Lambda + \\kappa\\lVert\\mu_k-\\mu_{\\mathcal P}\\rVert^2}{2\\sigma^2_k}`
     ========== =============================================================================
 
     with :math:`q_k = (\\mu_k-\\mu_{\\mathcal P})^\\top\\Sigma_k^{-1}(\\mu_k-\\mu_{\\mathcal P})` and
-    :math:`\\lambda = \\operatorname{tr}\\Lambda / D`, all times the strength :math:`t`.
+    :math:`\\bar\\Lambda = \\operatorname{tr}\\Lambda / D`, all times the strength :math:`t`.
     ``prior=None`` gives 0.
+
+    Parameters
+    ----------
+    prior : ConjugatePrior or None
+        Hyperparameters :math:`\\mu_{\\mathcal P}` (``mean``), :math:`\\kappa`
+        (``shrinkage``), :math:`\\nu` (``dof``), :math:`\\Lambda` (``scale``)
+        and :math:`t` (``strength``).
+    means : array_like, shape (n_components, n_features)
+    covariances : array_like
+        In the layout of ``covariance_type`` (as :class:`GMMParams` stores them).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    float
+        The log prior density, without its normalising constant; the MAP
+        M-step (:func:`m_step` with ``prior=``) maximises the expected
+        complete-data log-likelihood plus this.
+
+    Examples
+    --------
+    One component in one dimension, :math:`\\mu_{\\mathcal P} = 0`,
+    :math:`\\kappa = \\nu = t = 1`, :math:`\\Lambda = 2`, at :math:`\\mu = 1`,
+    :math:`\\sigma^2 = 2`: :math:`-2\\log 2 - (2 + 1)/4`.
+
+    >>> import numpy as np
+    >>> prior = ConjugatePrior(np.zeros(1), 1.0, 1.0, np.array([[2.0]]), 1.0)
+    >>> value = log_prior(prior, [[1.0]], [2.0], "spherical")
+    >>> bool(np.isclose(value, -2 * np.log(2) - 0.75))
+    True
     """
     if prior is None:
         return 0.0

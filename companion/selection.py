@@ -30,6 +30,24 @@ def n_parameters(params):
 
     Covariance terms: full :math:`K D(D+1)/2`, tied :math:`D(D+1)/2`,
     diag :math:`KD`, spherical :math:`K`.
+
+    Parameters
+    ----------
+    params : GMMParams or GMMResult
+        The fitted mixture; only its shape and ``covariance_type`` matter.
+
+    Returns
+    -------
+    int
+        :math:`p`, the count that :func:`bic`, :func:`aic` and :func:`icl`
+        penalise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = GMMParams([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.eye(2), np.eye(2)], "full")
+    >>> n_parameters(p)  # 1 weight + 2 x 2 means + 2 x 3 covariance entries
+    11
     """
     params = _params_of(params)
     k, d = params.n_components, params.n_features
@@ -69,6 +87,14 @@ def bic(X, result):
     References
     ----------
     G. Schwarz, "Estimating the dimension of a model", Ann. Statist. 6(2), 1978.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.2], [10.0], [10.4]])
+    >>> p = GMMParams([0.5, 0.5], [[0.1], [10.2]], [0.01, 0.04], "spherical")
+    >>> bool(np.isclose(bic(X, p), -2 * log_likelihood(X, p) + 5 * np.log(4)))
+    True
     """
     params = _params_of(result)
     X = _check_X_like(X, params)
@@ -76,7 +102,33 @@ def bic(X, result):
 
 
 def aic(X, result):
-    """Akaike information criterion :math:`-2\\log p(X\\mid\\hat\\theta) + 2p` (lower is better)."""
+    """Akaike information criterion :math:`-2\\log p(X\\mid\\hat\\theta) + 2p` (lower is better).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The data the mixture is scored on.
+    result : GMMResult or GMMParams
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    H. Akaike, "A new look at the statistical model identification",
+    IEEE Trans. Automat. Control 19(6), 716-723, 1974.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.2], [10.0], [10.4]])
+    >>> p = GMMParams([0.5, 0.5], [[0.1], [10.2]], [0.01, 0.04], "spherical")
+    >>> n_parameters(p)
+    5
+    >>> bool(np.isclose(aic(X, p), -2 * log_likelihood(X, p) + 2 * 5))
+    True
+    """
     params = _params_of(result)
     X = _check_X_like(X, params)
     return -2.0 * log_likelihood(X, params) + 2.0 * n_parameters(params)
@@ -96,7 +148,17 @@ def icl(X, result):
     fit.  This is the BIC-like approximation of Biernacki, Celeux and Govaert
     (2000) in the form mclust computes it (``icl``: its BIC plus
     ``2 * sum(C * log(z))`` with ``C`` the MAP classification matrix, with
-    mclust's sign, higher is better).  Arguments and result as in :func:`bic`.
+    mclust's sign, higher is better).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The data the mixture is scored on.
+    result : GMMResult or GMMParams
+
+    Returns
+    -------
+    float
 
     References
     ----------
