@@ -87,7 +87,7 @@ class AnnealingResult:
         The same per-step record with the initialisation as entry 0.
     lloyd_n_iter : int
         Iterations of the final Lloyd run (from the last step's means, at
-        most :data:`LLOYD_MAX_ITER`); ``cp.kmeans(X, K, init=means[-1])``
+        most ``LLOYD_MAX_ITER``); ``cp.kmeans(X, K, init=means[-1])``
         makes the same run.
     lloyd_converged : bool
         Whether the final Lloyd run reached a fixed point; when it did not,
@@ -216,7 +216,7 @@ def anneal(X, n_clusters, *, sigmas, perturbation=1e-4, max_iter=500, tol=1e-9, 
         If some steps stopped at ``max_iter`` (the message says which); their
         means, and what is read from them, are not converged.  Also, like
         every k-means fit, if the final Lloyd run did not reach a fixed point
-        in :data:`LLOYD_MAX_ITER` iterations (``lloyd_converged`` is then
+        in ``LLOYD_MAX_ITER`` iterations (``lloyd_converged`` is then
         False).
 
     Examples

@@ -66,7 +66,7 @@ class GMMStatistics:
     They are kept *centred* (``eq-scale-statistics``): per component the
     weight, the weighted mean and the scatter about that mean, which merge
     exactly with Chan, Golub and LeVeque's pairwise formula
-    (``eq-scale-merge``, see :mod:`companion._moments`), so data far from the
+    (``eq-scale-merge``, see ``companion._moments``), so data far from the
     origin lose no digits.  No raw sum is stored; ``Sx`` and ``Sxx`` compute
     the raw moments :math:`N_k\\bar x_k` and :math:`G_k` from them, for
     comparison.
@@ -106,7 +106,7 @@ class GMMStatistics:
         return self.scatter + self.Nk[:, None, None] * self.means[:, :, None] * self.means[:, None, :]
 
     def moments(self):
-        """These statistics as :class:`companion._moments.Moments`."""
+        """These statistics as ``companion._moments.Moments``."""
         centre = (self.Nk @ self.means) / self.Nk.sum() if self.Nk.sum() > 0 else self.means.mean(axis=0)
         return Moments(self.Nk, self.means, self.scatter, "full", centre)
 
@@ -409,8 +409,8 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
     """EM for a Gaussian mixture on a dask array, one map-reduce per iteration.
 
     The iterations are those of :func:`companion.gmm` started from ``init``
-    (the same loop, :func:`companion.mixture.em`, and the same stopping rule
-    on the per-sample log-likelihood), with the :class:`DaskEM` engine.  The
+    (the same loop, ``companion.mixture.em``, and the same stopping rule
+    on the per-sample log-likelihood), with the ``DaskEM`` engine.  The
     sums are formed differently (per block, then merged pairwise), so the
     iterates agree with the in-memory ones to rounding.
 
@@ -460,8 +460,8 @@ def gmm_dask(X, init, *, max_iter=100, tol=1e-6, reg_covar=1e-6, scheduler=None)
 def kmeans_dask(X, init, *, max_iter=300, scheduler=None):
     """Lloyd's algorithm on a dask array, one map-reduce per iteration.
 
-    The loop is the one of :func:`companion.kmeans` (:func:`companion.kmeans.lloyd`)
-    with the :class:`DaskLloyd` engine: each iteration maps
+    The loop is the one of :func:`companion.kmeans` (``companion.kmeans.lloyd``)
+    with the ``DaskLloyd`` engine: each iteration maps
     :func:`kmeans_statistics` over the blocks (with the new and the previous
     centres, so that the number of changed labels is known without storing
     labels) and reduces by summation; it stops when no label changed.  Its

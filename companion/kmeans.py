@@ -132,7 +132,7 @@ def assign(X, centers):
     the data mean when the data sit far from the origin.  Each row then
     carries a certificate: the expanded values err by at most
     :math:`B_n = \\beta_D(\\lVert x_n\\rVert^2 + \\max_k\\lVert\\mu_k\\rVert^2)`
-    (:func:`~companion.numerics.expansion_error_coefficient`), so a row whose
+    (``companion.numerics.expansion_error_coefficient``), so a row whose
     two smallest values differ by more than :math:`3B_n` has the exact
     nearest centre.  Every other row (ties, near-ties, and clusters that are
     far apart compared with their spreads, where the expanded form loses
@@ -450,7 +450,7 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, engine="a
         Maximum number of iterations; with ``max_iter=0`` the initial centres
         are returned with their labels.
     engine : {"auto", "plain", "blocked"}, default "auto"
-        How the two steps are computed (:mod:`companion.engines`): ``"plain"``
+        How the two steps are computed (``companion.engines``): ``"plain"``
         calls :func:`update_centers` and :func:`assign` as they are;
         ``"blocked"`` (what ``"auto"`` picks) computes them with Hamerly's
         bounds over row blocks on threads: the same labels at every
@@ -458,14 +458,14 @@ def kmeans(X, n_clusters, *, init="k-means++", n_init=1, max_iter=300, engine="a
         decides an exact tie.  The loop is the same, and with either engine
         a converged result is a fixed point of the two steps,
         ``assign(X, update_centers(X, labels, K)) == labels``, with
-        ``centers == update_centers(X, labels, K)`` (:func:`lloyd` confirms
+        ``centers == update_centers(X, labels, K)`` (``lloyd`` confirms
         the blocked engine's fixed point with the plain steps).  Data far
         from the origin are fitted as ``X - mean`` (see Notes): there it
         holds in those coordinates.
     seed : None, int or numpy.random.Generator
         Source of randomness for the initialisation.  With ``n_init > 1``
         every run gets its own independent stream, spawned from ``seed``
-        (:meth:`numpy.random.Generator.spawn`), so the result is reproducible
+        (``numpy.random.Generator.spawn``), so the result is reproducible
         and does not depend on the order of the runs.
 
     Returns

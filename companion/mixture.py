@@ -40,7 +40,7 @@ its variance at :math:`\\epsilon` along some direction.
 :func:`degenerate_components` detects such components; :func:`gmm` with
 ``n_init > 1`` keeps the best start that has none, and a conjugate prior
 (``prior="default"``, MAP-EM of Fraley and Raftery 2007,
-:mod:`companion.priors`) removes the unboundedness itself.
+:func:`~companion.default_prior`) removes the unboundedness itself.
 
 The regulariser also changes what the M-step maximises: adding
 :math:`\\epsilon I` to the maximiser of the expected complete-data
@@ -116,7 +116,7 @@ class GMMHistory:
         :math:`\\log p(X\\mid\\theta^{(t)})` summed over samples.
     penalised_log_likelihood : ndarray, shape (n_iter + 1,)
         :math:`\\log p(X\\mid\\theta^{(t)}) + t\\log p(\\theta^{(t)})` with a
-        conjugate prior (up to a constant, see :func:`~companion.priors.log_prior`);
+        conjugate prior (up to a constant, see :func:`~companion.log_prior`);
         MAP-EM increases it at every iteration.  Equal to ``log_likelihood``
         without a prior.
     means : ndarray, shape (n_iter + 1, n_components, n_features)
@@ -269,7 +269,7 @@ def e_step(X, params):
     from :math:`x_n - \\mu_k`, as ``full`` always is, so the
     responsibilities are within about 2e-10 of those the differences give,
     also for clusters far apart compared with their spreads
-    (:func:`~companion.numerics.log_gaussian_matrix`).
+    (``companion.numerics.log_gaussian_matrix``).
 
     Examples
     --------
@@ -313,7 +313,7 @@ def m_step(X, responsibilities, covariance_type="full", reg_covar=1e-6, *, prior
         Non-negative amount added to every covariance's diagonal.
     prior : ConjugatePrior, optional
         The M-step of MAP-EM under this prior instead (see
-        :func:`companion._moments.gaussian_parameters` for the formulas).
+        ``companion._moments.gaussian_parameters`` for the formulas).
 
     Returns
     -------
@@ -400,7 +400,7 @@ def degenerate_components(X, result, *, tol=DEGENERATE_TOL, reg_covar=None):
     reciprocal condition number with which mclust rejects near-singular fits)
     is not.  With ties the data part is zero to rounding (about
     :math:`10^{-16}` of the data's variance) while honest clusters sit many
-    orders of magnitude above ``tol`` = :data:`DEGENERATE_TOL` =
+    orders of magnitude above ``tol`` = ``DEGENERATE_TOL`` =
     :math:`10^{-8}` (a standard deviation :math:`10^{-4}` times the data's):
     any threshold in between separates them.  A fit with a conjugate prior is
     not degenerate in the second sense (its covariance is at least the prior
@@ -584,7 +584,7 @@ def gmm(
     performs exactly ``max_iter`` iterations.
 
     With a ``prior`` the M-step is that of MAP-EM (Fraley and Raftery 2007,
-    :mod:`companion.priors`): EM then increases the penalised log-likelihood
+    :func:`~companion.default_prior`): EM then increases the penalised log-likelihood
     :math:`L(\\theta) + \\log p(\\theta)` (recorded in
     ``history.penalised_log_likelihood``; with ``reg_covar=0``, the default
     with a prior, it never decreases) and the stopping rule applies to it.
@@ -615,14 +615,14 @@ def gmm(
         Added to every covariance's diagonal in the M-step (see module docs);
         default ``1e-6``, or ``0`` with a ``prior`` (the prior regularises).
     prior : None, "default" or ConjugatePrior, default None
-        ``"default"``: :func:`~companion.priors.default_prior` of ``X`` and
+        ``"default"``: :func:`~companion.default_prior` of ``X`` and
         ``n_components`` (mclust's default prior).
     skip_degenerate : bool, default True
         With ``n_init > 1``, prefer runs that are not degenerate; when every
         run is, keep the best one and warn with a :class:`DegenerateWarning`.
         With ``False`` the best run by likelihood is kept whatever it is.
     engine : {"auto", "plain", "blocked"}, default "auto"
-        How the E- and M-steps are computed (:mod:`companion.engines`):
+        How the E- and M-steps are computed (``companion.engines``):
         ``"plain"`` calls :func:`e_step` and :func:`m_step`; ``"blocked"``
         (what ``"auto"`` picks) fuses the E-step with the M-step's statistics
         over row blocks on threads, and hands over to the plain engine, from
@@ -831,7 +831,7 @@ class MixtureFit:
     """What :func:`em` needs to know about a Gaussian-mixture fit: parameters, stopping rule, record.
 
     The value the loop tracks is the log-likelihood, plus
-    :func:`~companion.priors.log_prior` with a conjugate prior (MAP-EM).
+    :func:`~companion.log_prior` with a conjugate prior (MAP-EM).
     """
 
     name = "EM"

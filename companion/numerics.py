@@ -8,12 +8,12 @@ Three rules keep every algorithm in :mod:`companion` stable:
   expansion slightly negative).  Rows are processed in chunks so that memory
   stays bounded for large ``N``.  The expansion errs by at most
   :math:`\\beta_D(\\lVert x\\rVert^2 + \\lVert\\mu\\rVert^2)`
-  (:func:`expansion_error_coefficient`), which is every digit of a small
+  (``expansion_error_coefficient``), which is every digit of a small
   distance when the points sit far from the expansion point: clusters far
   apart compared with their spreads, or data far from the origin.  So every
   result is certified against that bound, and what it does not prove is
   recomputed from the differences :math:`x - \\mu`: the entries of
-  :func:`squared_distances` (relative error below :data:`DISTANCE_RTOL`),
+  :func:`squared_distances` (relative error below ``DISTANCE_RTOL``),
   the nearest centre of each row in the assignment step
   (:func:`_certified_argmin`), and the log-density terms that matter in the
   E-step (:func:`log_gaussian_matrix`, absolute error below
@@ -60,13 +60,13 @@ def squared_distances(X, centers):
     computed with the expanded norm (one matrix product per block of rows),
     about the mean :math:`c` of the centres when that is far from the origin
     compared with their spread (else about the origin).  **Guarantee:**
-    every entry is within a relative error of :data:`DISTANCE_RTOL`
+    every entry is within a relative error of ``DISTANCE_RTOL``
     (``1e-8``) of the exact squared distance between the given rows,
     whatever their offset from the origin and however far apart the clusters
     are (zero where a point equals a centre).  The expanded form's rounding error is bounded for every
     entry by :math:`\\beta_D (\\lVert x_n - c\\rVert^2 + \\lVert \\mu_k - c\\rVert^2)`
     with :math:`\\beta_D = 2(D + 4)\\varepsilon_{\\mathrm{mach}}`
-    (:func:`expansion_error_coefficient`); the entries where that bound
+    (``expansion_error_coefficient``); the entries where that bound
     exceeds ``DISTANCE_RTOL`` times the value (points very near a centre, or
     clusters far apart compared with their spreads) are recomputed as
     :math:`\\sum_d (x_{nd} - \\mu_{kd})^2`, from the given arrays.
@@ -157,7 +157,7 @@ def _squared_distances(X, centers, x_sq=None, centre=None):
 
     With ``centre`` the expansion is done about that point (rows shifted
     chunk by chunk; ``x_sq`` must then be None); the entries whose rounding
-    bound exceeds :data:`DISTANCE_RTOL` of their value are recomputed from
+    bound exceeds ``DISTANCE_RTOL`` of their value are recomputed from
     ``X`` and ``centers`` themselves.
     """
     n, d = X.shape
@@ -525,7 +525,7 @@ def log_gaussian_matrix(X, means, prec_chol, covariance_type, log_weights=None):
     components) about the mean :math:`c` of the means (a translation changes
     no density) and **certify the result per row**: with
     :math:`\\tilde x_n = x_n - c`, :math:`\\tilde\\mu_k = \\mu_k - c` and
-    :math:`\\beta_D` of :func:`expansion_error_coefficient`, the rounding
+    :math:`\\beta_D` of ``expansion_error_coefficient``, the rounding
     error of the expanded Mahalanobis term is at most
 
     * spherical: :math:`\\beta_D\\,\\sigma_k^{-2}(\\lVert\\tilde x_n\\rVert^2 + \\lVert\\tilde\\mu_k\\rVert^2)`;

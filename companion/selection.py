@@ -6,7 +6,7 @@ log-likelihood with them (lower is better, as in scikit-learn; mclust
 reports the negatives, higher is better).  :func:`select_gmm` fits every
 number of components and covariance type, best of ``n_init`` restarts each,
 and returns the whole table with the best fit, never a degenerate one unless
-asked (see :func:`~companion.mixture.degenerate_components`).
+asked (see :func:`~companion.degenerate_components`).
 """
 
 from __future__ import annotations
@@ -291,7 +291,7 @@ def select_gmm(
 
     Every cell of the table is :func:`~companion.gmm` with ``n_init``
     restarts (the best non-degenerate one by likelihood, see
-    :func:`~companion.mixture.degenerate_components`); the chosen fit
+    :func:`~companion.degenerate_components`); the chosen fit
     minimises ``criterion`` over the cells whose fit is not degenerate.  This
     is what mclust's ``mclustBIC`` does (it reports no BIC for a model whose
     fit became singular, so such models are never chosen) with the four
