@@ -199,6 +199,7 @@ PACKAGE_RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_
 def write(records, info, directory, *, elapsed=None, load_after=None, package_copy=None):
     """Write RESULTS.md and results.json to ``directory`` (and results.json to ``package_copy`` too)."""
     md = markdown(records, info, elapsed=elapsed, load_after=load_after)
+    os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "RESULTS.md"), "w") as f:
         f.write(md)
     payload = {
