@@ -181,9 +181,9 @@ def _frozen(arr):
 
 FAITHFUL_CITATION = (
     "R datasets::faithful (source: W. Härdle, Smoothing Techniques with Implementation in S, "
-    "Springer, 1991); a shorter version of the data of A. Azzalini and A. W. Bowman, "
+    "Springer, 1991); A. Azzalini and A. W. Bowman use a more complete version in "
     "'A look at some data on the Old Faithful geyser', Applied Statistics 39(3), 357-365, 1990, "
-    "doi:10.2307/2347385"
+    "doi:10.2307/2347385 (R's MASS::geyser)"
 )
 
 IRIS_CITATION = (

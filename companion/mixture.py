@@ -372,12 +372,15 @@ def degenerate_components(X, result, *, tol=DEGENERATE_TOL, reg_covar=None):
 
     A component is **degenerate** when
 
-    1. its effective size :math:`N_k = \\sum_n r_{nk}` is at most the number
-       of points on which the maximum-likelihood covariance of its type is
-       always singular: :math:`D` for ``full`` (:math:`D` points span at most
-       a :math:`(D-1)`-dimensional affine subspace), 1 for ``diag`` and
-       ``spherical`` (one point has no spread); never for ``tied`` (its
-       covariance is shared); or
+    1. its effective size :math:`N_k = \\sum_n r_{nk}` is at most :math:`D`
+       for ``full``, 1 for ``diag`` and ``spherical``; never for ``tied``
+       (its covariance is shared).  Its covariance is then estimated from no
+       more weight than :math:`D` points (or one) carry.  For hard
+       assignments that is too few: :math:`D` points span at most a
+       :math:`(D-1)`-dimensional affine subspace, one point has no spread.
+       With soft responsibilities the estimate need not be singular
+       (:math:`r_{nk} = 0.03` on 50 points in general position gives
+       :math:`N_k = 1.5`), so this rule is a heuristic; or
     2. its covariance without the regulariser, :math:`\\Sigma_k - \\epsilon I`,
        has a direction :math:`v` along which its variance is below ``tol``
        times the data's own variance along :math:`v`:

@@ -10,23 +10,23 @@ The prior (mclust's ``priorControl()``) is, for every component,
 
 .. math::
 
-    \\mu_k \\mid \\Sigma_k \\sim \\mathcal N\\bigl(\\mu_{\\mathcal P}, \\Sigma_k / \\kappa_{\\mathcal P}\\bigr),
+    \\mu_k \\mid \\Sigma_k \\sim \\mathcal N\\bigl(\\mu_P, \\Sigma_k / n_P\\bigr),
     \\qquad
-    \\Sigma_k \\sim \\mathcal{W}^{-1}\\bigl(\\nu_{\\mathcal P}, \\Lambda_{\\mathcal P}\\bigr),
+    \\Sigma_k \\sim \\mathcal{W}^{-1}\\bigl(\\eta_P, \\Psi_P\\bigr),
 
 with no prior on the weights.  For the other covariance types the
 inverse-Wishart is replaced by its restriction: ``tied`` puts one
 inverse-Wishart on the shared :math:`\\Sigma`; ``diag`` an inverse gamma
-:math:`\\mathrm{IG}(\\nu_{\\mathcal P}/2, \\Lambda_{jj}/2)` on every variance
+:math:`\\mathrm{IG}(\\eta_P/2, (\\Psi_P)_{jj}/2)` on every variance
 :math:`\\sigma^2_{kj}`; ``spherical`` an inverse gamma
-:math:`\\mathrm{IG}(\\nu_{\\mathcal P}/2, \\operatorname{tr}\\Lambda_{\\mathcal P}/(2D))`
+:math:`\\mathrm{IG}(\\eta_P/2, \\operatorname{tr}\\Psi_P/(2D))`
 on every :math:`\\sigma^2_k` (the prior of the mean is then
-:math:`\\mathcal N(\\mu_{\\mathcal P}, \\operatorname{diag}(\\sigma_k^2)/\\kappa_{\\mathcal P})`).
+:math:`\\mathcal N(\\mu_P, \\operatorname{diag}(\\sigma_k^2)/n_P)`).
 
 **Defaults** (:func:`default_prior`, those of mclust's ``defaultPrior``):
-:math:`\\mu_{\\mathcal P}` = the data mean, :math:`\\kappa_{\\mathcal P} = 0.01`,
-:math:`\\nu_{\\mathcal P} = D + 2` and
-:math:`\\Lambda_{\\mathcal P} = \\widehat{\\operatorname{cov}}(X) / K^{2/D}`
+:math:`\\mu_P` = the data mean, :math:`n_P = 0.01`,
+:math:`\\eta_P = D + 2` and
+:math:`\\Psi_P = \\widehat{\\operatorname{cov}}(X) / K^{2/D}`
 (the unbiased sample covariance), so each of :math:`K` equal-volume
 components starts from its share of the data's volume.  mclust uses the
 average variance :math:`\\operatorname{tr}\\widehat{\\operatorname{cov}}(X)/D`
@@ -69,14 +69,14 @@ class ConjugatePrior:
     Parameters
     ----------
     mean : array_like, shape (n_features,)
-        Prior mean of the component means, :math:`\\mu_{\\mathcal P}`.
+        Prior mean of the component means, :math:`\\mu_P`.
     shrinkage : float
-        :math:`\\kappa_{\\mathcal P} \\ge 0`: the prior of a mean is worth
-        :math:`\\kappa_{\\mathcal P}` observations (0: no prior on the means).
+        :math:`n_P \\ge 0`: the prior of a mean is worth
+        :math:`n_P` observations (0: no prior on the means).
     dof : float
-        Degrees of freedom :math:`\\nu_{\\mathcal P} > 0`.
+        Degrees of freedom :math:`\\eta_P > 0`.
     scale : array_like, shape (n_features, n_features)
-        :math:`\\Lambda_{\\mathcal P}`, symmetric positive definite; ``diag``
+        :math:`\\Psi_P`, symmetric positive definite; ``diag``
         uses its diagonal, ``spherical`` the mean of its diagonal.
     strength : float, default 1.0
         :math:`t > 0`: the prior density is raised to this power.
@@ -164,9 +164,9 @@ class ConjugatePrior:
 def default_prior(X, n_components, *, shrinkage=0.01, dof=None, scale=None, mean=None, strength=1.0):
     """The default prior of Fraley and Raftery (2007), mclust's ``defaultPrior``.
 
-    :math:`\\mu_{\\mathcal P} = \\bar x`, :math:`\\kappa_{\\mathcal P} = 0.01`,
-    :math:`\\nu_{\\mathcal P} = D + 2`,
-    :math:`\\Lambda_{\\mathcal P} = \\widehat{\\operatorname{cov}}(X) / K^{2/D}`
+    :math:`\\mu_P = \\bar x`, :math:`n_P = 0.01`,
+    :math:`\\eta_P = D + 2`,
+    :math:`\\Psi_P = \\widehat{\\operatorname{cov}}(X) / K^{2/D}`
     (unbiased sample covariance); any of them can be given instead.
 
     Parameters
@@ -213,21 +213,21 @@ def log_prior(prior, means, covariances, covariance_type):
     """:math:`t \\log p(\\mu, \\Sigma)` up to a constant that depends on the hyperparameters only.
 
     ========== =============================================================================
-    full       :math:`\\sum_k -\\frac{\\nu+D+2}{2}\\log|\\Sigma_k| - \\frac12\\operatorname{tr}(\\Lambda\\Sigma_k^{-1}) - \\frac\\kappa2 q_k`
-    tied       :math:`-\\frac{\\nu+D+1+K}{2}\\log|\\Sigma| - \\frac12\\operatorname{tr}(\\Lambda\\Sigma^{-1}) - \\frac\\kappa2\\sum_k q_k`
-    diag       :math:`\\sum_{k,j} -\\frac{\\nu+3}{2}\\log\\sigma^2_{kj} - \\frac{\\Lambda_{jj} + \\kappa (\\mu_{kj} - \\mu_{\\mathcal P j})^2}{2\\sigma^2_{kj}}`
-    spherical  :math:`\\sum_k -\\frac{\\nu+D+2}{2}\\log\\sigma^2_k - \\frac{\\bar\\Lambda + \\kappa\\lVert\\mu_k-\\mu_{\\mathcal P}\\rVert^2}{2\\sigma^2_k}`
+    full       :math:`\\sum_k -\\frac{\\eta_P+D+2}{2}\\log|\\Sigma_k| - \\frac12\\operatorname{tr}(\\Psi_P\\Sigma_k^{-1}) - \\frac{n_P}{2} q_k`
+    tied       :math:`-\\frac{\\eta_P+D+1+K}{2}\\log|\\Sigma| - \\frac12\\operatorname{tr}(\\Psi_P\\Sigma^{-1}) - \\frac{n_P}{2}\\sum_k q_k`
+    diag       :math:`\\sum_{k,j} -\\frac{\\eta_P+3}{2}\\log\\sigma^2_{kj} - \\frac{(\\Psi_P)_{jj} + n_P (\\mu_{kj} - \\mu_{P j})^2}{2\\sigma^2_{kj}}`
+    spherical  :math:`\\sum_k -\\frac{\\eta_P+D+2}{2}\\log\\sigma^2_k - \\frac{\\bar\\Psi_P + n_P\\lVert\\mu_k-\\mu_P\\rVert^2}{2\\sigma^2_k}`
     ========== =============================================================================
 
-    with :math:`q_k = (\\mu_k-\\mu_{\\mathcal P})^\\top\\Sigma_k^{-1}(\\mu_k-\\mu_{\\mathcal P})` and
-    :math:`\\bar\\Lambda = \\operatorname{tr}\\Lambda / D`, all times the strength :math:`t`.
+    with :math:`q_k = (\\mu_k-\\mu_P)^\\top\\Sigma_k^{-1}(\\mu_k-\\mu_P)` and
+    :math:`\\bar\\Psi_P = \\operatorname{tr}\\Psi_P / D`, all times the strength :math:`t`.
     ``prior=None`` gives 0.
 
     Parameters
     ----------
     prior : ConjugatePrior or None
-        Hyperparameters :math:`\\mu_{\\mathcal P}` (``mean``), :math:`\\kappa`
-        (``shrinkage``), :math:`\\nu` (``dof``), :math:`\\Lambda` (``scale``)
+        Hyperparameters :math:`\\mu_P` (``mean``), :math:`n_P`
+        (``shrinkage``), :math:`\\eta_P` (``dof``), :math:`\\Psi_P` (``scale``)
         and :math:`t` (``strength``).
     means : array_like, shape (n_components, n_features)
     covariances : array_like
@@ -243,8 +243,8 @@ def log_prior(prior, means, covariances, covariance_type):
 
     Examples
     --------
-    One component in one dimension, :math:`\\mu_{\\mathcal P} = 0`,
-    :math:`\\kappa = \\nu = t = 1`, :math:`\\Lambda = 2`, at :math:`\\mu = 1`,
+    One component in one dimension, :math:`\\mu_P = 0`,
+    :math:`n_P = \\eta_P = t = 1`, :math:`\\Psi_P = 2`, at :math:`\\mu = 1`,
     :math:`\\sigma^2 = 2`: :math:`-2\\log 2 - (2 + 1)/4`.
 
     >>> import numpy as np
