@@ -3,7 +3,8 @@
 Kulis and Jordan :cite:`kulis2012dpmeans` take the small-variance limit of
 Gibbs sampling for a Dirichlet-process mixture of Gaussians
 :math:`\\mathcal N(\\mu_k, \\sigma^2 I)` with concentration
-:math:`\\alpha = (1 + \\rho/\\sigma^2)^{D/2}\\exp(-\\lambda/2\\sigma^2)`.  As
+:math:`\\alpha = (1 + \\sigma_0^2/\\sigma^2)^{D/2}\\exp(-\\lambda/2\\sigma^2)`, with
+:math:`\\sigma_0^2` the prior variance of the means.  As
 :math:`\\sigma\\to 0` a point joins its nearest cluster unless every squared
 distance exceeds :math:`\\lambda`, in which case it opens a new cluster at
 itself.  They derive the algorithm from the Gibbs sampler and show that it
