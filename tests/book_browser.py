@@ -181,6 +181,12 @@ _INSPECT = r"""
   const containers = document.querySelectorAll("mjx-container").length;
   const errors = Array.from(document.querySelectorAll("mjx-merror"))
     .map((el) => el.getAttribute("data-mjx-error") || el.textContent.slice(0, 80));
+  // An undefined macro (\partialL for \partial L) is not an mjx-merror: MathJax's
+  // noundefined extension typesets its name as red text (<mtext mathcolor="red">
+  // in the assistive MathML; the CHTML glyphs carry no text).
+  for (const el of document.querySelectorAll('mjx-container mtext[mathcolor="red"]')) {
+    errors.push("undefined macro " + el.textContent.trim().slice(0, 80));
+  }
 
   // TeX left in visible text that MathJax should have replaced; code is exempt.
   const skip = "pre, code, script, style, textarea, kbd, samp, mjx-container, .highlight, noscript";
