@@ -68,9 +68,9 @@ def main() -> int:
         _run([sys.executable, "-m", "venv", str(venv)], env=clean_env, cwd=tmp)
         python = venv / "bin" / "python"
         site_root = HTML.as_uri() + "/"
-        line = reader_install.install_line(site_root)  # pip install "companion[plot] @ file:///.../x.whl"
+        line = reader_install.install_line(site_root)  # pip install "companion[plot,dask] @ file:///.../x.whl"
         print(f"== reader-run: the documented install line, with this build's address:\n   {line}", flush=True)
-        words = line.split(" ", 2)  # ["pip", "install", '"companion[plot] @ URL"']
+        words = line.split(" ", 2)  # ["pip", "install", '"companion[plot,dask] @ URL"']
         assert words[:2] == ["pip", "install"], line
         _run([str(python), "-m", "pip", "install", "--quiet", words[2].strip('"')], env=clean_env, cwd=tmp)
         _run([str(python), "-m", "pip", "install", "--quiet", "ipykernel"], env=clean_env, cwd=tmp)

@@ -45,7 +45,7 @@ def test_first_code_cell_is_the_current_install_cell(path):
 
 def test_install_cell_says_the_install_line_and_is_skipped_by_build_and_nbval():
     source = reader_install.install_cell_source()
-    assert source.splitlines()[-1].startswith('%pip install "companion[plot] @ {book}_static/dist/companion-')
+    assert source.splitlines()[-1].startswith('%pip install "companion[plot,dask] @ {book}_static/dist/companion-')
     assert reader_install.install_line("https://example.org/book/").endswith(
         f'@ https://example.org/book/_static/dist/{reader_install.wheel_name()}"'
     )

@@ -3,7 +3,7 @@
 This module is the *one place* for the reader's install instructions:
 
 * :data:`INSTALL_LINE` is the command that makes a downloaded chapter run,
-  ``pip install "companion[plot] @ <wheel URL>"``;
+  ``pip install "companion[plot,dask] @ <wheel URL>"``;
 * :func:`install_cell` is the first code cell of every notebook: that command
   as ``%pip install``, tagged so that the book's build (myst-nb's
   ``skip-execution``) and nbval (``nbval-skip``) skip it, and hidden from the
@@ -49,7 +49,7 @@ DIST_DIR = "_static/dist"
 #: Stands for the address of the site until the page's script (or html.baseurl) fills it in.
 PLACEHOLDER = "https://<address of this book>/"
 #: The reader's install line; ``{wheel_url}`` is the absolute URL of the wheel.
-INSTALL_LINE = 'pip install "companion[plot] @ {wheel_url}"'
+INSTALL_LINE = 'pip install "companion[plot,dask] @ {wheel_url}"'
 #: Tags of the install cell: skipped by the book's build and by nbval, not shown in the page.
 INSTALL_CELL_TAGS = ["reader-install", "skip-execution", "nbval-skip", "remove-cell"]
 #: The Markdown title of the box in the page.
@@ -88,8 +88,8 @@ def install_cell_source(version: str | None = None) -> str:
     line = "%" + INSTALL_LINE.format(wheel_url="{book}" + wheel)
     return (
         "# Outside the book's build: install the book's package, companion, with\n"
-        "# matplotlib, from the wheel the book serves, then restart the kernel. A notebook\n"
-        "# saved with the page's download button has the book's address here.\n"
+        "# matplotlib and Dask, from the wheel the book serves, then restart the kernel.\n"
+        "# A notebook saved with the page's download button has the book's address here.\n"
         f'book = "{PLACEHOLDER}"\n'
         f"{line}"
     )
@@ -179,7 +179,7 @@ def _box_html(app, docname: str) -> str:
     return f"""<div class="admonition tip dropdown reader-install">
 <p class="admonition-title">{BOX_TITLE}</p>
 <p>Download this page as a notebook (the download button at the top, <code>.ipynb</code>), and
-install the book's package <code>companion</code> with matplotlib from the wheel that this book serves,
+install the book's package <code>companion</code> with matplotlib and Dask from the wheel that this book serves,
 <a class="reader-install-wheel" href="{html.escape(wheel)}">{wheel_name()}</a>
 (its source: <a href="{html.escape(sdist)}">{sdist_name()}</a>):</p>
 <pre><code class="reader-install-line">{html.escape(install_line(site))}</code></pre>
