@@ -39,7 +39,10 @@ def machine():
     try:
         import sklearnex
 
-        info["sklearnex"] = getattr(sklearnex, "__version__", "installed")
+        from importlib.metadata import version
+
+        # the distribution's version: sklearnex.__version__ read 2199.9.9 for 2026.2.0
+        info["sklearnex"] = version("scikit-learn-intelex")
         import daal4py
 
         info["sklearnex_threads"] = int(daal4py.num_threads())

@@ -45,7 +45,10 @@ def test_first_code_cell_is_the_current_install_cell(path):
 
 def test_install_cell_says_the_install_line_and_is_skipped_by_build_and_nbval():
     source = reader_install.install_cell_source()
-    assert source.splitlines()[-1].startswith('%pip install "companion[plot,dask] @ {book}_static/dist/companion-')
+    *_, book, wheel, line = source.splitlines()
+    assert book == f'book = "{reader_install.PLACEHOLDER}"'
+    assert wheel == f'wheel = book + "_static/dist/{reader_install.wheel_name()}"'
+    assert line == '%pip install "companion[plot,dask] @ {wheel}"'
     assert reader_install.install_line("https://example.org/book/").endswith(
         f'@ https://example.org/book/_static/dist/{reader_install.wheel_name()}"'
     )

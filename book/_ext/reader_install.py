@@ -82,15 +82,15 @@ def install_cell_source(version: str | None = None) -> str:
     """Source of the first code cell of every notebook: :data:`INSTALL_LINE` as ``%pip``.
 
     The site's address is a variable so that every line fits 88 characters;
-    IPython expands ``{book}`` in the magic.
+    IPython expands ``{wheel}`` in the magic.
     """
-    wheel = f"{DIST_DIR}/{wheel_name(version)}"
-    line = "%" + INSTALL_LINE.format(wheel_url="{book}" + wheel)
+    line = "%" + INSTALL_LINE.format(wheel_url="{wheel}")
     return (
         "# Outside the book's build: install the book's package, companion, with\n"
         "# matplotlib and Dask, from the wheel the book serves, then restart the kernel.\n"
         "# A notebook saved with the page's download button has the book's address here.\n"
         f'book = "{PLACEHOLDER}"\n'
+        f'wheel = book + "{DIST_DIR}/{wheel_name(version)}"\n'
         f"{line}"
     )
 
