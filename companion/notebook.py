@@ -29,7 +29,12 @@ __all__ = [
 ]
 
 #: What to ``pip install`` for a module that a chapter may need.
-PIP_NAMES = {"dask": '"dask[array]"', "dask_ml": "dask-ml", "matplotlib": "matplotlib"}
+PIP_NAMES = {
+    "dask": '"dask[array]"',
+    "dask_ml": "dask-ml",
+    "matplotlib": "matplotlib",
+    "sklearn": "scikit-learn",
+}
 
 
 def glue(name, value, display=False):
