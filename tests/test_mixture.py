@@ -522,3 +522,13 @@ def test_gmm_far_apart_clusters_is_em_with_the_difference_e_step(f, ctype, engin
     np.testing.assert_allclose(r.means, params.means, rtol=0, atol=tol)
     np.testing.assert_allclose(r.covariances, params.covariances, rtol=tol)
     np.testing.assert_allclose(r.responsibilities, far_apart.e_step(X, r.params)[0], rtol=0, atol=1e-9)
+
+
+def test_m_step_given_e_steps_pair_names_the_slip():
+    # m_step(X, e_step(X, p)) passes (responsibilities, log_likelihood)
+    X = np.array([[0.0], [1.0], [9.0], [11.0]])
+    p = cp.GMMParams([0.5, 0.5], [[0.0], [10.0]], [1.0, 1.0], "spherical")
+    with pytest.raises(TypeError, match=r"responsibilities .*tuple of length 2.*first element"):
+        cp.m_step(X, cp.e_step(X, p), "spherical")
+    R, _ = cp.e_step(X, p)
+    assert np.allclose(cp.m_step(X, R, "spherical").means.ravel(), [0.5, 10.0])
