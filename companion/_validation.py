@@ -366,13 +366,16 @@ def sum_tolerance(value, n_terms, floor):
 
 def check_responsibilities(R, n_samples, name="responsibilities", *, n_components=None):
     """Return a finite, non-negative (N, K) matrix whose rows sum to one."""
-    if isinstance(R, tuple):
-        # the commonest slip: m_step(X, e_step(X, params)) passes e_step's pair
-        raise TypeError(
-            f"{name} must be an (n_samples, n_components) array; got a tuple of length {len(R)}. "
-            "cp.e_step returns (responsibilities, log_likelihood): pass its first element."
-        )
-    arr = check_array(R, name, expected="(n_samples, n_components)")
+    try:
+        arr = check_array(R, name, expected="(n_samples, n_components)")
+    except ValueError:
+        if isinstance(R, tuple) and len(R) == 2 and np.ndim(R[1]) == 0:
+            # the commonest slip: m_step(X, e_step(X, params)) passes e_step's pair
+            raise TypeError(
+                f"{name} must be an (n_samples, n_components) array; got a tuple of length 2. "
+                "cp.e_step returns (responsibilities, log_likelihood): pass its first element."
+            ) from None
+        raise
     tol = sum_tolerance(R, arr.shape[-1] if arr.ndim == 2 else 1, 1e-6)
     if arr.shape[0] != n_samples:
         raise ValueError(

@@ -532,3 +532,6 @@ def test_m_step_given_e_steps_pair_names_the_slip():
         cp.m_step(X, cp.e_step(X, p), "spherical")
     R, _ = cp.e_step(X, p)
     assert np.allclose(cp.m_step(X, R, "spherical").means.ravel(), [0.5, 10.0])
+    # a tuple of rows is still an array_like
+    rows = tuple(tuple(r) for r in np.round(R))
+    assert np.allclose(cp.m_step(X, rows, "spherical").means.ravel(), [0.5, 10.0])
