@@ -10,11 +10,18 @@ import pytest
 from companion import notebook
 
 
-def test_glue_uses_myst_nb_when_it_is_installed(monkeypatch):
+@pytest.fixture
+def glued(monkeypatch):
+    """A stand-in myst_nb whose glue records its calls; yields the record."""
     calls = []
     fake = types.ModuleType("myst_nb")
     fake.glue = lambda name, value, display=True: calls.append((name, value, display))
     monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    return calls
+
+
+def test_glue_uses_myst_nb_when_it_is_installed(glued):
+    calls = glued
     notebook.glue("answer", 42)
     notebook.glue("shown", 1.5, display=True)
     assert calls == [("answer", 42, False), ("shown", 1.5, True)]
@@ -92,11 +99,8 @@ def test_requires_reports_an_error_of_the_cell(shell):
     assert isinstance(result.error_in_exec, ValueError)
 
 
-def test_glue_number_rounds_to_significant_digits(monkeypatch):
-    calls = []
-    fake = types.ModuleType("myst_nb")
-    fake.glue = lambda name, value, display=True: calls.append((name, value, display))
-    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+def test_glue_number_rounds_to_significant_digits(glued):
+    calls = glued
     notebook.glue_number("a", 3.14159)
     notebook.glue_number("b", 1234.56)  # as many digits before the point as kept: an int
     notebook.glue_number("c", 0.000123456, digits=2)
